@@ -11,3 +11,11 @@ def short_clips(clips):
     chosen = [c for c in clips if c.name in ("cards-001", "goforward")]
     assert len(chosen) == 2, "the test data lacks cards-001 or goforward: re-run scripts/setup.sh"
     return chosen
+
+
+@pytest.fixture(scope="session")
+def baseline_model(model_dir):
+    """The model as LCA's original handler loads it (int8 on CPU), shared by the bench tests."""
+    from bench import original_handler
+
+    return original_handler.model_fn(model_dir)

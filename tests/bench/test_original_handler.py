@@ -16,11 +16,6 @@ ORIGINAL_SEGMENT_KEYS = {
 }
 
 
-@pytest.fixture(scope="module")
-def baseline_model(model_dir):
-    return original_handler.model_fn(model_dir)
-
-
 class _Recorder:
     """The real model, with the arguments of every ``transcribe`` call kept."""
 
