@@ -1,0 +1,139 @@
+"""The artifact's content key, computed cheaply and offline before anything is built.
+
+The key is the SHA-256 of every input that shapes the artifact's bytes: the
+model (Hub repo + commit, or a local directory's file hashes), the handler
+source files, the locked wheel list, the layout options and the builder
+version. Because builds are byte-reproducible, equal keys mean equal artifacts:
+the S3 key ``PREFIX/<content key>/model.tar.gz`` names the content, and a
+Terraform ``external`` data source can read it without building (the
+terraform-aws-lambda ``package.py`` pattern). Stdlib only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import __version__, layout, wheels
+from .errors import BuilderError
+from .models import is_commit, model_spec
+
+LAYOUTS = ("tar.gz", "uncompressed")
+WHEEL_MODES = ("vendor", "none")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What to build: exactly one of ``model_size``, ``model_dir``, ``hf_repo``, plus options."""
+
+    model_size: str | None = None
+    model_dir: Path | None = None
+    hf_repo: str | None = None
+    revision: str | None = None
+    handler_dir: Path | None = None
+    wheels: str = "vendor"
+    layout: str = "tar.gz"
+    gzip_level: int = 0
+
+    def validate(self) -> None:
+        """Raises BuilderError when the selection is contradictory."""
+        chosen = [x for x in (self.model_size, self.model_dir, self.hf_repo) if x]
+        if len(chosen) != 1:
+            raise BuilderError("choose exactly one of --model-size, --model-dir, --hf-repo")
+        if self.revision and self.model_dir:
+            raise BuilderError("--revision applies to the Hub, not to --model-dir")
+        if self.wheels not in WHEEL_MODES:
+            raise BuilderError(f"--wheels must be one of {', '.join(WHEEL_MODES)}")
+        if self.layout not in LAYOUTS:
+            raise BuilderError(f"--layout must be one of {', '.join(LAYOUTS)}")
+        if not 0 <= self.gzip_level <= 9:
+            raise BuilderError("--gzip-level must be 0-9")
+        if self.model_size:
+            model_spec(self.model_size)
+
+    def hub_source(self) -> tuple[str, str]:
+        """(repo, revision) for a Hub selection; revision may be a branch for --hf-repo."""
+        if self.model_size:
+            spec = model_spec(self.model_size)
+            return spec.repo, self.revision or spec.revision
+        return self.hf_repo, self.revision or "main"
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def model_inputs(selection: Selection, resolved_revision: str | None = None) -> dict:
+    """The model part of the key: Hub repo + commit, or a local directory's file hashes."""
+    if selection.model_dir:
+        files = layout.model_files(selection.model_dir)
+        return {"kind": "dir", "files": {p.name: sha256_file(p) for p in files}}
+    repo, revision = selection.hub_source()
+    revision = resolved_revision or revision
+    if not is_commit(revision):
+        raise BuilderError(f"revision {revision!r} of {repo} is a branch or tag, which can move: "
+                           "pass --revision with a 40-hex commit id to get a stable key")
+    return {"kind": "hub", "repo": repo, "revision": revision}
+
+
+def content_inputs(selection: Selection, resolved_revision: str | None = None) -> dict:
+    """Everything that shapes the artifact's bytes, as a JSON-able dict."""
+    handler_dir = selection.handler_dir or layout.default_handler_dir()
+    handler = {p.relative_to(handler_dir).as_posix(): sha256_file(p) for p in layout.handler_files(handler_dir)}
+    inputs = {
+        "builder_version": __version__,
+        "model": model_inputs(selection, resolved_revision),
+        "handler": handler,
+        "entry_module": hashlib.sha256(layout.ENTRY_MODULE.encode()).hexdigest(),
+        "layout": selection.layout,
+        "gzip_level": selection.gzip_level if selection.layout == "tar.gz" else None,
+        "wheels": None,
+    }
+    if selection.wheels == "vendor":
+        inputs["wheels"] = {
+            "lock": sha256_file(wheels.LOCK_FILE),
+            "requirements": hashlib.sha256(wheels.requirements_txt().encode()).hexdigest(),
+            "provided_by_image": sorted(wheels.PROVIDED_BY_IMAGE),
+        }
+    return inputs
+
+
+def content_key(selection: Selection, resolved_revision: str | None = None) -> str:
+    """SHA-256 hex of the canonical JSON of :func:`content_inputs`."""
+    canonical = json.dumps(content_inputs(selection, resolved_revision), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def s3_base(prefix: str, key: str) -> str:
+    """``PREFIX/<key>``: the folder holding the artifact and its manifest.json."""
+    return f"{prefix.strip('/')}/{key}" if prefix.strip("/") else key
+
+
+def s3_key(prefix: str, key: str, layout_name: str) -> str:
+    """``PREFIX/<key>/model.tar.gz``, or the ``PREFIX/<key>/model/`` prefix when uncompressed."""
+    base = s3_base(prefix, key)
+    return f"{base}/model.tar.gz" if layout_name == "tar.gz" else f"{base}/model/"
+
+
+def plan(selection: Selection, bucket: str | None = None, prefix: str = "whisper") -> dict[str, str]:
+    """One flat dict of strings (what a Terraform ``external`` data source accepts)."""
+    selection.validate()
+    key = content_key(selection)
+    model = model_inputs(selection)
+    result = {
+        "content_key": key,
+        "s3_key": s3_key(prefix, key, selection.layout),
+        "layout": selection.layout,
+        "builder_version": __version__,
+        "model_size": selection.model_size or "",
+        "repo": model.get("repo", ""),
+        "revision": model.get("revision", ""),
+    }
+    result["s3_uri"] = f"s3://{bucket}/{result['s3_key']}" if bucket else ""
+    return result
