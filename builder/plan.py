@@ -84,11 +84,12 @@ def model_inputs(selection: Selection, resolved_revision: str | None = None) -> 
 
 def content_inputs(selection: Selection, resolved_revision: str | None = None) -> dict:
     """Everything that shapes the artifact's bytes, as a JSON-able dict."""
+    model = model_inputs(selection, resolved_revision)  # first: its errors are the likelier ones
     handler_dir = selection.handler_dir or layout.default_handler_dir()
     handler = {p.relative_to(handler_dir).as_posix(): sha256_file(p) for p in layout.handler_files(handler_dir)}
     inputs = {
         "builder_version": __version__,
-        "model": model_inputs(selection, resolved_revision),
+        "model": model,
         "handler": handler,
         "entry_module": hashlib.sha256(layout.ENTRY_MODULE.encode()).hexdigest(),
         "layout": selection.layout,

@@ -1,0 +1,77 @@
+"""The size map and the command line's help and error paths."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from builder.__main__ import main
+from builder.errors import BuilderError
+from builder.models import MODELS, is_commit, model_spec
+
+# WhisperModelSize's allowed values in LCA's lca-whisper-sagemaker-stack template.
+LCA_SIZES = ["tiny", "tiny.en", "base", "base.en", "small", "small.en", "medium", "medium.en",
+             "large", "large-v1", "large-v2", "large-v3"]
+
+
+def test_every_lca_size_and_the_extras_map_to_a_pinned_commit():
+    for size in LCA_SIZES + ["large-v3-turbo", "distil-large-v3"]:
+        spec = model_spec(size)
+        assert is_commit(spec.revision), size
+        assert "/" in spec.repo
+    assert model_spec("large").repo == "Systran/faster-whisper-large-v2"
+
+
+def test_unknown_size_lists_the_valid_ones():
+    with pytest.raises(BuilderError, match="unknown model size 'huge'.*tiny.en.*large-v3-turbo"):
+        model_spec("huge")
+
+
+def test_list_models_prints_every_size(capsys):
+    assert main(["list-models", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["size"] for r in rows] == list(MODELS)
+    assert main(["list-models"]) == 0
+    table = capsys.readouterr().out
+    assert "distil-large-v3" in table and MODELS["tiny.en"].revision in table
+
+
+def test_help_explains_the_commands(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["build", "--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    for option in ("--model-size", "--model-dir", "--hf-repo", "--revision", "--output", "--bucket",
+                   "--kms-key-id", "--endpoint-url", "--layout", "--wheels"):
+        assert option in text
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["plan", "--model-size", "huge"], "ERROR: unknown model size 'huge'; valid sizes: tiny,"),
+    (["plan"], "ERROR: choose exactly one of --model-size, --model-dir, --hf-repo"),
+    (["plan", "--model-size", "tiny", "--hf-repo", "a/b"], "ERROR: choose exactly one"),
+    (["plan", "--hf-repo", "Systran/faster-whisper-tiny"], "ERROR: revision 'main' of Systran/faster-whisper-tiny"
+                                                         " is a branch or tag"),
+    (["build", "--model-size", "tiny", "--output", "x", "--kms-key-id", "k"], "ERROR: --kms-key-id needs --bucket"),
+])
+def test_cli_errors_are_one_line_with_nonzero_exit(capsys, argv, message):
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith(message)
+    assert "Traceback" not in "\n".join(err)
+
+
+def test_model_dir_that_is_not_a_whisper_model(tmp_path, capsys, handler_dir):
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "config.json").write_text("{}")
+    assert main(["build", "--model-dir", str(tmp_path / "m"), "--handler-dir", str(handler_dir),
+                 "--wheels", "none", "--output", str(tmp_path / "out")]) == 1
+    assert "is not a CTranslate2 Whisper model: missing model.bin, tokenizer.json, vocabulary.*" in \
+        capsys.readouterr().err
+    assert not (tmp_path / "out" / "model.tar.gz").exists()
+
+
+def test_debug_shows_the_traceback(capsys):
+    assert main(["--debug", "plan", "--model-size", "huge"]) == 1
+    assert "Traceback" in capsys.readouterr().err
