@@ -58,17 +58,23 @@ def client(destination: Destination):
     """An S3 client for ``destination`` (honours the usual AWS environment variables)."""
     import boto3
     from botocore.config import Config
+    from botocore.exceptions import BotoCoreError
 
-    return boto3.client("s3", endpoint_url=destination.endpoint_url, region_name=destination.region,
-                        config=Config(retries={"max_attempts": 5, "mode": "standard"},
-                                      max_pool_connections=CONCURRENCY + 2))
+    try:
+        return boto3.client("s3", endpoint_url=destination.endpoint_url, region_name=destination.region,
+                            config=Config(retries={"max_attempts": 5, "mode": "standard"},
+                                          max_pool_connections=CONCURRENCY + 2))
+    except BotoCoreError as error:
+        raise explain(error, destination) from None
 
 
 def explain(error: Exception, destination: Destination) -> BuilderError:
     """Turn a botocore/boto3 failure into a one-line BuilderError."""
-    from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
+    from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError, ProfileNotFound
 
     bucket = destination.bucket
+    if isinstance(error, ProfileNotFound):
+        return BuilderError(f"AWS profile not found: {error}")
     if isinstance(error, NoCredentialsError):
         return BuilderError("no AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
                             "AWS_SECRET_ACCESS_KEY")
@@ -139,8 +145,11 @@ def upload_file(s3, destination: Destination, path: Path, key: str, *, sha256: s
     config = TransferConfig(multipart_threshold=PART_SIZE, multipart_chunksize=PART_SIZE,
                             max_concurrency=CONCURRENCY)
     try:
-        s3.upload_file(str(path), destination.bucket, key, Config=config, Callback=callback,
-                       ExtraArgs=destination.extra_args(sha256, content_key, content_type))
+        # upload_fileobj on a handle we own: upload_file opens one reader per part up
+        # front and leaks those not yet started when a transfer fails.
+        with open(path, "rb") as handle:
+            s3.upload_fileobj(handle, destination.bucket, key, Config=config, Callback=callback,
+                              ExtraArgs=destination.extra_args(sha256, content_key, content_type))
     except (S3UploadFailedError, ClientError, BotoCoreError) as error:
         raise explain(error, destination) from None
     return True

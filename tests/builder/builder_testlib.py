@@ -44,6 +44,10 @@ def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None,
             stdin: str | None = None) -> subprocess.CompletedProcess:
     """``python -m builder ARGS`` in a real subprocess (environment variables are read at import)."""
     full_env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
-    full_env.update(env or {})
+    for key, value in (env or {}).items():  # None removes a variable
+        if value is None:
+            full_env.pop(key, None)
+        else:
+            full_env[key] = value
     return subprocess.run([sys.executable, "-m", "builder", *args], capture_output=True, text=True,
                           env=full_env, cwd=cwd or REPO_ROOT, input=stdin, timeout=300)
