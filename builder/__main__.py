@@ -63,7 +63,9 @@ def _add_selection(parser: argparse.ArgumentParser) -> None:
                        "requirements (for images that already have faster-whisper)")
     shape.add_argument("--gzip-level", type=int, default=0, metavar="0-9",
                        help="gzip level for tar.gz (default 0: store; weights barely compress)")
-    shape.add_argument("--handler-dir", type=Path, metavar="DIR", help=argparse.SUPPRESS)
+    shape.add_argument("--handler-dir", type=Path, metavar="DIR",
+                       help="the handler package to ship as code/whisper_inference (default: this "
+                       "repo's inference package)")
     s3 = parser.add_argument_group("S3")
     s3.add_argument("--bucket", help="upload to this bucket (build) / include its URI (plan)")
     s3.add_argument("--prefix", default="whisper", help="key prefix (default: whisper)")

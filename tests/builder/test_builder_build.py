@@ -151,3 +151,23 @@ def test_uncompressed_layout(tmp_path, model_dir, handler_dir):
     assert _build(model_dir, handler_dir, tmp_path / "again", layout="uncompressed")["artifact"]["sha256"] == \
         document["artifact"]["sha256"]
     shutil.rmtree(tmp_path / "again")
+
+
+def test_hub_records_are_checked_too(tmp_path, hf_cache):
+    from builder.fetch import verify_files
+
+    snapshot = next(hf_cache.rglob("snapshots/*"))
+    # Shaped like HfApi().model_info(files_metadata=True): size, LFS sha256, git blob id.
+    with pytest.raises(BuilderError, match="model.bin is 75537502 bytes, the Hub recorded 1"):
+        verify_files(snapshot, {}, {"model.bin": {"size": 1, "sha256": None, "sha1": None}})
+    with pytest.raises(BuilderError, match="config.json does not match"):
+        verify_files(snapshot, {}, {"config.json": {"size": None, "sha256": None, "sha1": "0" * 40}})
+    verify_files(snapshot, TINY_EN.files, {})
+
+
+def test_hf_repo_with_a_branch_records_the_resolved_commit(tmp_path, hf_cache, handler_dir):
+    result = run_cli("build", "--hf-repo", TINY_EN.repo, "--revision", "main", "--handler-dir", str(handler_dir),
+                     "--wheels", "none", "--output", str(tmp_path / "out"),
+                     env={"HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(hf_cache), "HF_HOME": str(tmp_path / "hf")})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["model"]["revision"] == TINY_EN.revision
