@@ -94,6 +94,10 @@ MODELS: dict[str, ModelSpec] = {
 # 1.1+ maps it to large-v3). Keeping LCA's meaning keeps its endpoints unchanged.
 MODELS["large"] = ModelSpec("large", MODELS["large-v2"].repo, MODELS["large-v2"].revision,
                             MODELS["large-v2"].files)
+# LCA's order first (its WhisperModelSize list), then the extras.
+MODELS = {size: MODELS[size] for size in (
+    "tiny", "tiny.en", "base", "base.en", "small", "small.en", "medium", "medium.en",
+    "large", "large-v1", "large-v2", "large-v3", "large-v3-turbo", "distil-large-v3")}
 
 
 def model_spec(size: str) -> ModelSpec:
