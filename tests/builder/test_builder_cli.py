@@ -21,6 +21,7 @@ def test_every_lca_size_and_the_extras_map_to_a_pinned_commit():
         assert is_commit(spec.revision), size
         assert "/" in spec.repo
     assert model_spec("large").repo == "Systran/faster-whisper-large-v2"
+    assert list(MODELS)[:len(LCA_SIZES)] == LCA_SIZES
 
 
 def test_unknown_size_lists_the_valid_ones():
