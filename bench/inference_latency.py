@@ -1,6 +1,7 @@
 """Ours vs LCA's original handler on LCA's real workload, same model, same machine, one run.
 
-    python -m bench.inference_latency [--quick] [--sweep] [--json PATH] [--check]
+    python -m bench.inference_latency [--quick] [--json PATH] [--check]
+    python -m bench.inference_latency --sweep [--candidates defaults|window] [--ours MODULE]
 
 Prints p50/p95 latency over every request (partials and finals), throughput with 1 and
 N concurrent callers, WER of the finals, and the time to decode a 50 s ``audio_input``
@@ -22,8 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import lca_workload, original_handler
-from bench.handler_runner import HookHandler, Run, median_seconds, run_concurrent, run_interleaved
-from replay.lca_audio import LCA_PARAMETERS
+from bench.handler_runner import HookHandler, Run, format_table, median_seconds, run_concurrent, run_interleaved
 
 logger = logging.getLogger("bench.inference_latency")
 
@@ -149,18 +149,7 @@ def format_comparison(c: Comparison) -> str:
          f"< {1000 * DECODE_TARGET_S:.0f} ms  {_verdict(met['decode'])}"),
         ("answers LCA loses", str(base.failures + mbase.failures), str(ours.failures + mours.failures), "", "0"),
     ]
-    return c.workload + "\n" + _table(rows)
-
-
-def _table(rows: list[tuple[str, ...]]) -> str:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = []
-    for n, row in enumerate(rows):
-        cells = [row[0].ljust(widths[0])] + [cell.rjust(w) for cell, w in zip(row[1:-1], widths[1:-1])]
-        lines.append("  ".join(cells + [row[-1]]).rstrip())
-        if n == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return c.workload + "\n" + format_table(rows)
 
 
 def machine_label() -> str:
@@ -171,6 +160,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench.inference_latency", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help=f"only the clips {', '.join(lca_workload.QUICK_CLIPS)}")
     parser.add_argument("--sweep", action="store_true", help="measure candidate defaults of our handler instead")
+    parser.add_argument("--candidates", choices=("defaults", "window"), default="defaults",
+                        help="with --sweep: request defaults of our handler, or encoder windows (use with "
+                             "--ours bench.window_probe)")
+    parser.add_argument("--ours", default=OURS_MODULE, metavar="MODULE",
+                        help=f"the hook module measured as ours (default {OURS_MODULE})")
     parser.add_argument("--callers", type=int, default=4, help="concurrent callers for the throughput row")
     parser.add_argument("--model-dir", type=Path, default=None, help="CTranslate2 Whisper model (default: bundled tiny.en)")
     parser.add_argument("--json", type=Path, default=None, help="also write the raw results here")
@@ -193,12 +187,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.sweep:
             from bench import default_sweep
 
-            results = default_sweep.sweep(model_dir, clips)
+            results = default_sweep.sweep(
+                model_dir, clips, default_sweep.CANDIDATE_SETS[args.candidates], module=args.ours
+            )
             text = default_sweep.format_sweep(results)
             raw = [r.as_dict() for r in results]
             ok = True
         else:
-            comparison = compare(model_dir, clips, args.callers)
+            comparison = compare(model_dir, clips, args.callers, args.ours)
             text = format_comparison(comparison)
             raw = comparison.as_dict()
             ok = all(comparison.targets().values())
