@@ -1,0 +1,65 @@
+"""``python -m inference serve --model-dir DIR [--host 127.0.0.1] [--port 8080]``.
+
+Also runs as ``python -m whisper_inference serve ...`` from an extracted artifact's ``code/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=f"python -m {__package__ or 'inference'}",
+                                     description="Whisper behind SageMaker's inference HTTP contract.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve /ping, /invocations and /endpoints/NAME/invocations")
+    serve.add_argument("--model-dir", type=Path, required=True,
+                       help="CTranslate2 Whisper model directory (config.json, model.bin, ...)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    serve.add_argument("--workers", type=int, default=None,
+                       help="inference threads (default WHISPER_WORKERS or 1)")
+    serve.add_argument("--max-queue", type=int, default=None,
+                       help="requests that may wait for a worker before 503 (default WHISPER_MAX_QUEUE or 8)")
+    serve.add_argument("--debug", action="store_true", help="debug logging and tracebacks")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("faster_whisper").setLevel(logging.WARNING)  # a line per request otherwise
+    try:
+        import uvicorn
+
+        from .model import MODEL_FILES
+        from .server import create_app
+
+        missing = [name for name in MODEL_FILES if not (args.model_dir / name).is_file()]
+        if missing:
+            raise FileNotFoundError(f"{args.model_dir} is not a CTranslate2 Whisper model "
+                                    f"(missing {', '.join(missing)})")
+        if args.workers is not None and args.workers < 1:
+            raise ValueError("--workers must be at least 1")
+        if args.max_queue is not None and args.max_queue < 0:
+            raise ValueError("--max-queue must not be negative")
+        if args.workers is not None:  # the model's CTranslate2 workers must match the threads
+            os.environ["WHISPER_WORKERS"] = str(args.workers)
+        app = create_app(args.model_dir, args.workers, args.max_queue)
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
+    except Exception as exc:  # a CLI: one line, the traceback only with --debug
+        if args.debug:
+            raise
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""Run one transcription and build the response body LCA and other clients read.
+
+Response (DESIGN.md, Contract 1): the original's keys ``text`` (trimmed, single-spaced,
+always present), ``language`` and ``segments`` (10 keys each), plus ``duration`` (seconds
+of audio received), ``words`` inside each segment when ``word_timestamps`` is on, and a
+top-level ``no_speech_prob`` only when ``return_no_speech_prob`` asks for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+
+from faster_whisper import WhisperModel
+
+from .codecs import DecodedRequest
+from .model import encoder_window
+from .parameters import Parameters
+
+logger = logging.getLogger(__name__)
+
+_FRAMES_PER_S = 100
+# A window shorter than 30 s can, rarely, send the decoder into a loop; these are the
+# signs of one, after which the request is decoded again with the full window.
+_MAX_COMPRESSION_RATIO = 2.4
+_BASE_TOKENS, _TOKENS_PER_S = 12, 6
+
+
+@dataclass(frozen=True)
+class WindowPolicy:
+    """How long the encoder window is: the audio plus ``margin_s``, or always 30 s."""
+
+    short: bool = True
+    margin_s: float = 1.0
+
+    @classmethod
+    def from_env(cls) -> WindowPolicy:
+        """``WHISPER_ENCODER_WINDOW`` = ``audio`` (default) | ``30s``; ``WHISPER_WINDOW_MARGIN_S``.
+
+        Raises:
+            ValueError: bad values.
+        """
+        mode = os.environ.get("WHISPER_ENCODER_WINDOW", "audio").strip().lower()
+        if mode not in ("audio", "30s"):
+            raise ValueError(f"WHISPER_ENCODER_WINDOW must be 'audio' or '30s', not {mode!r}")
+        raw = os.environ.get("WHISPER_WINDOW_MARGIN_S", "").strip()
+        try:
+            margin = float(raw) if raw else cls.margin_s
+        except ValueError:
+            raise ValueError(f"WHISPER_WINDOW_MARGIN_S must be a number, not {raw!r}") from None
+        if not 0 <= margin <= 30:
+            raise ValueError("WHISPER_WINDOW_MARGIN_S must be between 0 and 30")
+        return cls(mode == "audio", margin)
+
+    @property
+    def margin_frames(self) -> int | None:
+        return round(self.margin_s * _FRAMES_PER_S) if self.short else None
+
+
+def transcribe(model: WhisperModel, request: DecodedRequest, params: Parameters,
+               policy: WindowPolicy | None = None) -> dict:
+    """Transcribe ``request.audio`` and return the response body as a dict."""
+    policy = policy or WindowPolicy()
+    segments, info = _run(model, request, params, policy.margin_frames)
+    if policy.short and _looks_like_a_loop(segments, request.seconds):
+        logger.info("short encoder window looped on %.1f s of audio; decoding with the 30 s window",
+                    request.seconds)
+        segments, info = _run(model, request, params, None)
+    return build_response(segments, info.language, request.seconds, params)
+
+
+def _run(model: WhisperModel, request: DecodedRequest, p: Parameters, margin_frames: int | None):
+    with encoder_window(margin_frames):
+        generator, info = model.transcribe(
+            request.audio,
+            language=p.language,
+            task=p.task,
+            temperature=list(p.temperature) if isinstance(p.temperature, tuple) else p.temperature,
+            beam_size=p.beam_size,
+            no_speech_threshold=p.no_speech_threshold,
+            initial_prompt=p.initial_prompt,
+            hotwords=p.hotwords,
+            vad_filter=p.vad_filter,
+            word_timestamps=p.word_timestamps,
+            condition_on_previous_text=p.condition_on_previous_text,
+            without_timestamps=p.without_timestamps and not p.word_timestamps,
+        )
+        return list(generator), info  # faster-whisper decodes lazily: here, inside the window
+
+
+def _looks_like_a_loop(segments: list, seconds: float) -> bool:
+    tokens = sum(len(s.tokens) for s in segments)
+    return tokens > _BASE_TOKENS + _TOKENS_PER_S * seconds or any(
+        s.compression_ratio > _MAX_COMPRESSION_RATIO for s in segments
+    )
+
+
+def build_response(segments: list, language: str, seconds: float, params: Parameters) -> dict:
+    """The response body: original keys first, then the additions."""
+    text = " ".join(" ".join(s.text for s in segments).split())
+    body: dict = {"text": text, "language": language}
+    if params.include_segments:
+        body["segments"] = [_segment(s, params.word_timestamps) for s in segments]
+    body["duration"] = round(seconds, 3)
+    if params.return_no_speech_prob:
+        # The utterance is speech if any segment is: LCA drops the text above its threshold.
+        body["no_speech_prob"] = min((s.no_speech_prob for s in segments), default=1.0)
+    return body
+
+
+def _segment(s, with_words: bool) -> dict:
+    row = {
+        "id": s.id,
+        "seek": s.seek,
+        "start": round(s.start, 3),
+        "end": round(s.end, 3),
+        "text": s.text,
+        "tokens": list(s.tokens),
+        "temperature": s.temperature,
+        "avg_logprob": s.avg_logprob,
+        "compression_ratio": s.compression_ratio,
+        "no_speech_prob": s.no_speech_prob,
+    }
+    if with_words:
+        row["words"] = [
+            {"start": round(w.start, 3), "end": round(w.end, 3), "word": w.word, "probability": w.probability}
+            for w in (s.words or [])
+        ]
+    return row
+
