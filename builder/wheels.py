@@ -15,6 +15,7 @@ never drifts. Wheels are cached in ``~/.cache/whisper-sagemaker/wheels``
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import re
@@ -108,11 +109,32 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _find_cached(wheel: LockedWheel, directory: Path) -> Path | None:
+_VERIFIED = ".verified.json"
+
+
+def _load_verified(directory: Path) -> dict:
+    try:
+        return json.loads((directory / _VERIFIED).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _sha256_cached(path: Path, verified: dict) -> str:
+    """SHA-256 of a cached wheel, re-hashed only when its size or mtime changed."""
+    stat = path.stat()
+    stamp = verified.get(path.name)
+    if stamp and stamp[:2] == [stat.st_size, stat.st_mtime_ns]:
+        return stamp[2]
+    digest = sha256_file(path)
+    verified[path.name] = [stat.st_size, stat.st_mtime_ns, digest]
+    return digest
+
+
+def _find_cached(wheel: LockedWheel, directory: Path, verified: dict) -> Path | None:
     for candidate in sorted(directory.glob("*.whl")):
         parts = candidate.name.split("-")
         if normalise(parts[0]) == wheel.name and parts[1] == wheel.version:
-            if sha256_file(candidate) == wheel.sha256:
+            if _sha256_cached(candidate, verified) == wheel.sha256:
                 return candidate
     return None
 
@@ -147,15 +169,20 @@ def ensure_wheels(directory: Path | None = None, *, include_provided: bool = Fal
     directory = directory or cache_dir()
     directory.mkdir(parents=True, exist_ok=True)
     locked = read_lock()
-    found = {w: _find_cached(w, directory) for w in locked}
+    verified = _load_verified(directory)
+    found = {w: _find_cached(w, directory, verified) for w in locked}
     missing = [w for w, path in found.items() if path is None]
     if missing:
         _pip_download(missing, directory)
         for wheel in missing:
-            found[wheel] = _find_cached(wheel, directory)
+            found[wheel] = _find_cached(wheel, directory, verified)
             if found[wheel] is None:
                 raise BuilderError(f"wheel {wheel.name}=={wheel.version} missing or hash mismatch "
                                    f"in {directory} after download")
+    try:  # a cache of hashes only: losing it costs one re-hash
+        (directory / _VERIFIED).write_text(json.dumps(verified, sort_keys=True))
+    except OSError:
+        pass
     chosen = [path for w, path in found.items() if include_provided or w.name not in PROVIDED_BY_IMAGE]
     return sorted(chosen, key=lambda p: p.name)
 

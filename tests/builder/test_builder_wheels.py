@@ -53,3 +53,22 @@ def test_vendored_requirements_resolve_offline_for_the_container(tmp_path, model
     installed = {normalise(item["metadata"]["name"]) for item in json.loads(report.read_text())["install"]}
     assert {"faster-whisper", "ctranslate2", "tokenizers", "onnxruntime", "av", "soundfile", "soxr"} <= installed
     assert installed <= shipped | PROVIDED_BY_IMAGE
+
+
+def test_a_tampered_cached_wheel_is_replaced(tmp_path):
+    from builder.wheels import read_lock
+
+    cache = tmp_path / "wheels"
+    cache.mkdir()
+    smallest = min(read_lock(), key=lambda w: w.name)  # anyio: one small wheel is enough
+    source = next(p for p in ensure_wheels(include_provided=True) if normalise(p.name.split("-")[0]) == smallest.name)
+    shutil.copy(source, cache)
+    copy = cache / source.name
+    from builder import wheels
+
+    verified = {}
+    assert wheels._find_cached(smallest, cache, verified) == copy
+    data = bytearray(copy.read_bytes())
+    data[-10] ^= 1
+    copy.write_bytes(bytes(data))  # a new mtime/size stamp: the hash is recomputed
+    assert wheels._find_cached(smallest, cache, verified) is None
