@@ -2,15 +2,18 @@
 
 LCA sends short utterances (1-11 s here) with ``beam_size=5`` and no other decoding
 option, so the handler's defaults decide most of its latency. Each candidate is a set of
-request ``parameters`` laid over LCA's own; all candidates run on the same requests,
-interleaved request by request so background load hits them alike, and are scored on
-latency over every request and WER of the finals.
+request ``parameters`` laid over LCA's own, plus environment settings the handler reads
+in ``model_fn`` (one handler is loaded per distinct environment). All candidates run on
+the same requests, interleaved request by request so background load hits them alike,
+and are scored on latency over every request and WER of the finals.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,25 +28,29 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Candidate:
-    """One setting to measure: request ``parameters`` laid over LCA's."""
+    """One setting to measure: request ``parameters`` laid over LCA's, handler ``env`` at load."""
 
     name: str
     parameters: dict = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
 
     def request_parameters(self) -> dict:
         return {**LCA_PARAMETERS, **self.parameters}
 
 
-# For our handler (inference.handler): what LCA sends, each knob alone, then combinations.
+# For our handler (inference.handler: its parameters and WHISPER_* settings, inference/README.md).
+_WINDOW_30S = {"WHISPER_ENCODER_WINDOW": "30s"}
 DEFAULT_CANDIDATES = (
-    Candidate("as LCA sends (beam 5)"),
+    Candidate("handler defaults, as LCA sends"),
     Candidate("beam 1", {"beam_size": 1}),
-    Candidate("beam 5, vad off", {"vad_filter": False}),
-    Candidate("beam 1, vad off", {"beam_size": 1, "vad_filter": False}),
-    Candidate("beam 5, vad on", {"vad_filter": True}),
-    Candidate("beam 1, vad on", {"beam_size": 1, "vad_filter": True}),
-    Candidate("beam 5, without timestamps", {"without_timestamps": True}),
-    Candidate("beam 1, without timestamps", {"beam_size": 1, "without_timestamps": True}),
+    Candidate("vad on", {"vad_filter": True}),
+    Candidate("with timestamps", {"without_timestamps": False}),
+    Candidate("no_speech filter off", {"no_speech_threshold": None}),
+    Candidate("window margin 2 s", env={"WHISPER_WINDOW_MARGIN_S": "2"}),
+    Candidate("window margin 3 s", env={"WHISPER_WINDOW_MARGIN_S": "3"}),
+    Candidate("window margin 3 s, beam 1", {"beam_size": 1}, env={"WHISPER_WINDOW_MARGIN_S": "3"}),
+    Candidate("30 s window", env=_WINDOW_30S),
+    Candidate("30 s window, with timestamps", {"without_timestamps": False}, env=_WINDOW_30S),
 )
 
 _AUDIO = {"window": "audio"}
@@ -73,7 +80,7 @@ class SweepResult:
     refused: str | None = None
 
     def as_dict(self) -> dict:
-        out = {"name": self.candidate.name, "parameters": self.candidate.parameters}
+        out = {"name": self.candidate.name, "parameters": self.candidate.parameters, "env": self.candidate.env}
         if self.run is None:
             return {**out, "refused": self.refused}
         finals = [c.seconds for c in self.run.calls if c.request.final]
@@ -95,9 +102,14 @@ def sweep(
 ) -> list[SweepResult]:
     """Run every candidate over the LCA workload of ``clips`` through a hook module (ours by default)."""
     hooks = importlib.import_module(module) if isinstance(module, str) else module
-    handler = HookHandler.load("ours", hooks, model_dir)
+    handlers: dict[frozenset, HookHandler] = {}
     workloads, results = {}, {}
     for candidate in candidates:
+        key = frozenset(candidate.env.items())
+        if key not in handlers:
+            with _environment(candidate.env):
+                handlers[key] = HookHandler.load(f"ours {dict(key)}", hooks, model_dir)
+        handler = handlers[key]
         requests = lca_workload.lca_workload(clips, candidate.request_parameters())
         try:  # a parameter the handler does not offer is reported, not fatal
             timed_call(handler, requests[0])
@@ -105,12 +117,12 @@ def sweep(
             logger.info("%s refused: %s", candidate.name, exc)
             results[candidate.name] = SweepResult(candidate, None, None, f"{type(exc).__name__}: {exc}")
             continue
-        workloads[candidate.name] = requests
+        workloads[candidate.name] = (handler, requests)
         results[candidate.name] = SweepResult(candidate, Run(candidate.name), None)
 
-    count = len(next(iter(workloads.values()), []))
+    count = len(next(iter(workloads.values()), (None, []))[1])
     for i in range(count):
-        for name, requests in workloads.items():
+        for name, (handler, requests) in workloads.items():
             call = timed_call(handler, requests[i])
             results[name].run.calls.append(call)
             results[name].run.wall_seconds += call.seconds
@@ -119,6 +131,21 @@ def sweep(
         if result.run is not None:
             result.wer = result.run.wer(references)
     return [results[c.name] for c in candidates]
+
+
+@contextlib.contextmanager
+def _environment(overrides: dict[str, str]):
+    """Set ``overrides`` in ``os.environ`` for the block (handlers read their settings at load)."""
+    saved = {k: os.environ.get(k) for k in overrides}
+    os.environ.update(overrides)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def format_sweep(results: Sequence[SweepResult]) -> str:
