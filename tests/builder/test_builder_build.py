@@ -8,14 +8,13 @@ import shutil
 import tarfile
 
 import pytest
+from builder_testlib import TINY_EN, make_hf_cache, run_cli
 
 from builder.build import Options, build
 from builder.errors import BuilderError
 from builder.fetch import fetch_from_hub
 from builder.models import MODELS
 from builder.plan import Selection, content_key
-
-from builder_testlib import TINY_EN, make_hf_cache, run_cli
 
 
 def _build(model_dir, handler_dir, output, **selection):
