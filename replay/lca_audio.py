@@ -39,13 +39,17 @@ def upsample_by_repeat(samples_8k: np.ndarray) -> np.ndarray:
     return np.repeat(samples_8k.astype(np.int16), 2)
 
 
+def wav_header(num_samples: int, rate: int = WHISPER_RATE) -> bytes:
+    """The canonical 44-byte header of a mono s16le WAV holding ``num_samples`` samples."""
+    size = 2 * num_samples
+    header = b"RIFF" + struct.pack("<I", 36 + size) + b"WAVE"
+    header += b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
+    return header + b"data" + struct.pack("<I", size)
+
+
 def wav_bytes(samples: np.ndarray, rate: int = WHISPER_RATE) -> bytes:
     """A complete mono s16le WAV file with the canonical 44-byte header."""
-    pcm = samples.astype("<i2").tobytes()
-    header = b"RIFF" + struct.pack("<I", 36 + len(pcm)) + b"WAVE"
-    header += b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
-    header += b"data" + struct.pack("<I", len(pcm))
-    return header + pcm
+    return wav_header(len(samples), rate) + samples.astype("<i2").tobytes()
 
 
 def lca_request_body(wav: bytes, parameters: dict | None = None) -> bytes:
@@ -66,3 +70,25 @@ def lca_transcript(response: dict, threshold: float = LCA_NO_SPEECH_THRESHOLD) -
     if "text" not in response:
         return "Error with transcription"
     return response["text"]
+
+
+def upsample_linear(chunk_8k: np.ndarray) -> np.ndarray:
+    """8 kHz -> 16 kHz the way LCA's WebSocket transcriber does it, one received chunk at a time.
+
+    Linear interpolation with JavaScript's ``Math.round`` (halves round up); the last
+    output sample of a chunk repeats the chunk's last input sample, because the
+    interpolation never looks into the next chunk. Works on mono ``(n,)`` or stereo
+    ``(n, 2)`` chunks.
+    """
+    x = np.asarray(chunk_8k, dtype=np.int32)
+    n = len(x)
+    if n == 0:
+        return np.asarray(chunk_8k, dtype=np.int16).copy()
+    source = np.arange(2 * n) / 2.0
+    lower = np.floor(source).astype(np.int64)
+    upper = np.minimum(lower + 1, n - 1)
+    fraction = source - lower
+    if x.ndim == 2:
+        fraction = fraction[:, None]
+    value = x[lower] + (x[upper] - x[lower]) * fraction
+    return np.floor(value + 0.5).astype(np.int16)
