@@ -122,3 +122,37 @@ def test_uncompressed_layout_uploads_a_prefix(tmp_path, model_dir, handler_dir, 
     assert {prefix + "model.bin", prefix + "config.json", prefix + "code/inference.py"} <= keys
     assert s3.get_object(Bucket=bucket, Key=prefix + "config.json")["Body"].read() == \
         (model_dir / "config.json").read_bytes()
+
+
+def test_forbidden_bucket_fails_before_building(tmp_path, model_dir, handler_dir):
+    """A second moto server that enforces IAM: a user without S3 permissions is refused."""
+    import os
+    import subprocess
+    import sys
+
+    import boto3
+    from builder_testlib import REPO_ROOT
+
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+               AWS_DEFAULT_REGION="us-east-1", INITIAL_NO_AUTH_ACTION_COUNT="3")
+    proc = subprocess.Popen([sys.executable, str(REPO_ROOT / "scripts" / "local_aws.py")],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    try:
+        endpoint = proc.stdout.readline().strip().split(" ", 1)[1]
+        root = dict(endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing",
+                    aws_secret_access_key="testing")
+        boto3.client("s3", **root).create_bucket(Bucket="locked-down")       # 3 unauthenticated calls:
+        boto3.client("iam", **root).create_user(UserName="nobody")           # bucket, user, key
+        key = boto3.client("iam", **root).create_access_key(UserName="nobody")["AccessKey"]
+        result = run_cli("build", "--model-dir", str(model_dir), "--handler-dir", str(handler_dir),
+                         "--wheels", "none", "--output", str(tmp_path / "out"), "--bucket", "locked-down",
+                         "--endpoint-url", endpoint,
+                         env={"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]})
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        proc.stdout.close()
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "ERROR: access to bucket 'locked-down' is forbidden for these credentials")
+    assert not (tmp_path / "out" / "model.tar.gz").exists()
