@@ -244,7 +244,8 @@ def _decode_with_av(data: bytes, first_error: Exception) -> tuple[np.ndarray, in
     except ClientError:
         raise
     except (av.error.FFmpegError, ValueError, OSError, EOFError) as exc:
-        raise ClientError(f"cannot decode the audio: {first_error}; {exc}") from None
+        logger.debug("libsndfile: %s; FFmpeg: %s", first_error, exc)
+        raise ClientError("cannot decode the audio: not a WAV, FLAC, OGG or MP3 file, or it is damaged") from None
     audio = np.concatenate(chunks) if chunks else np.empty(0, dtype=np.float32)
     return audio.astype(np.float32).reshape(-1, 1), SAMPLE_RATE
 

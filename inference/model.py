@@ -84,16 +84,30 @@ class ServingWhisperModel(WhisperModel):
     def encode(self, features: np.ndarray) -> ctranslate2.StorageView:
         margin = getattr(_window, "margin_frames", None)
         if margin is not None and features.shape[-1] == _FULL_WINDOW_FRAMES:
-            features = features[..., : _window_frames(features, margin)]
+            features = _short_window(features, margin)
         return super().encode(features)
 
 
-def _window_frames(features: np.ndarray, margin: int) -> int:
-    # faster-whisper pads with exact zeros; real log-mel columns are never all zero
+def _short_window(features: np.ndarray, margin: int) -> np.ndarray:
+    """The window cut to its content plus ``margin`` frames of silence.
+
+    faster-whisper pads the mel features with exact zeros (real log-mel columns are never
+    all zero, so the padding is easy to find). Whisper was trained on audio padded with
+    digital silence, whose log-mel is the clamped floor, not zero: the margin is filled
+    with that floor so the decoder sees the utterance end in silence, as in training.
+    """
     columns = np.flatnonzero(np.any(features != 0, axis=tuple(range(features.ndim - 1))))
     content = int(columns[-1]) + 1 if columns.size else 0
     frames = min(_FULL_WINDOW_FRAMES, max(content + margin, _MIN_WINDOW_FRAMES))
-    return frames + frames % 2  # the encoder's first convolution has stride 2
+    frames += frames % 2  # the encoder's first convolution has stride 2
+    window = np.array(features[..., :frames])
+    if content and _window_fill() == "floor":
+        window[..., content:] = features[..., :content].min()
+    return window
+
+
+def _window_fill() -> str:
+    return os.environ.get("WHISPER_WINDOW_FILL", "floor")
 
 
 @contextlib.contextmanager

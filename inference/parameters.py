@@ -48,7 +48,7 @@ class Parameters:
     vad_filter: bool = False
     word_timestamps: bool = False
     condition_on_previous_text: bool = True
-    without_timestamps: bool = True
+    without_timestamps: bool = False
     return_no_speech_prob: bool = False
     include_segments: bool = True
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from dataclasses import dataclass
 
 from faster_whisper import WhisperModel
@@ -25,6 +26,7 @@ _FRAMES_PER_S = 100
 # signs of one, after which the request is decoded again with the full window.
 _MAX_COMPRESSION_RATIO = 2.4
 _BASE_TOKENS, _TOKENS_PER_S = 12, 6
+_WORD = re.compile(r"[\w']+")
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,7 @@ class WindowPolicy:
     """How long the encoder window is: the audio plus ``margin_s``, or always 30 s."""
 
     short: bool = True
-    margin_s: float = 1.0
+    margin_s: float = 3.0
 
     @classmethod
     def from_env(cls) -> WindowPolicy:
@@ -71,6 +73,9 @@ def transcribe(model: WhisperModel, request: DecodedRequest, params: Parameters,
 
 
 def _run(model: WhisperModel, request: DecodedRequest, p: Parameters, margin_frames: int | None):
+    # With the short window a loop is cut off early (then caught by _looks_like_a_loop)
+    # instead of running to Whisper's 448 tokens.
+    max_new_tokens = _token_budget(request.seconds) if margin_frames is not None else None
     with encoder_window(margin_frames):
         generator, info = model.transcribe(
             request.audio,
@@ -85,15 +90,39 @@ def _run(model: WhisperModel, request: DecodedRequest, p: Parameters, margin_fra
             word_timestamps=p.word_timestamps,
             condition_on_previous_text=p.condition_on_previous_text,
             without_timestamps=p.without_timestamps and not p.word_timestamps,
+            max_new_tokens=max_new_tokens,
         )
         return list(generator), info  # faster-whisper decodes lazily: here, inside the window
 
 
+def _token_budget(seconds: float) -> int:
+    """More tokens than real speech of this length produces (timestamps included), capped at one window's."""
+    return int(_BASE_TOKENS + _TOKENS_PER_S * min(seconds, 30.0))
+
+
 def _looks_like_a_loop(segments: list, seconds: float) -> bool:
-    tokens = sum(len(s.tokens) for s in segments)
-    return tokens > _BASE_TOKENS + _TOKENS_PER_S * seconds or any(
-        s.compression_ratio > _MAX_COMPRESSION_RATIO for s in segments
-    )
+    if seconds <= 30 and sum(len(s.tokens) for s in segments) >= _token_budget(seconds):
+        return True
+    if any(s.compression_ratio > _MAX_COMPRESSION_RATIO for s in segments):
+        return True
+    return has_stutter(_WORD.findall(" ".join(s.text for s in segments).lower()))
+
+
+def has_stutter(words: list[str]) -> bool:
+    """A phrase of 2+ words said twice back to back, or one word three times.
+
+    The short window's typical failure ("ten of course ten of course", "5 5 5 5"); rare
+    enough in real speech that re-decoding those requests with the 30 s window is cheap.
+    """
+    n = len(words)
+    for i in range(n - 2):
+        if words[i] == words[i + 1] == words[i + 2]:
+            return True
+    for size in range(2, n // 2 + 1):
+        for i in range(n - 2 * size + 1):
+            if words[i:i + size] == words[i + size:i + 2 * size]:
+                return True
+    return False
 
 
 def build_response(segments: list, language: str, seconds: float, params: Parameters) -> dict:
