@@ -107,7 +107,8 @@ def percentile(values: Sequence[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[min(max(int(round(q)), 1), 99) - 1]
 
 
-def _timed(handler: HookHandler, request: LcaRequest) -> Call:
+def timed_call(handler: HookHandler, request: LcaRequest) -> Call:
+    """One request through the handler, timed from body bytes to response bytes."""
     start = time.perf_counter()
     body = handler.invoke(request.body)
     seconds = time.perf_counter() - start
@@ -123,7 +124,7 @@ def run_interleaved(handlers: Sequence[HookHandler], requests: Sequence[LcaReque
     runs = [Run(h.name) for h in handlers]
     for request in requests:
         for handler, run in zip(handlers, runs):
-            call = _timed(handler, request)
+            call = timed_call(handler, request)
             run.calls.append(call)
             run.wall_seconds += call.seconds
     return runs
@@ -134,7 +135,7 @@ def run_concurrent(handler: HookHandler, requests: Sequence[LcaRequest], callers
     run = Run(handler.name)
     with ThreadPoolExecutor(max_workers=callers) as pool:
         start = time.perf_counter()
-        run.calls = list(pool.map(lambda r: _timed(handler, r), requests))
+        run.calls = list(pool.map(lambda r: timed_call(handler, r), requests))
         run.wall_seconds = time.perf_counter() - start
     return run
 
@@ -148,3 +149,15 @@ def median_seconds(fn: Callable[[], object], repeats: int = 5) -> float:
         fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def format_table(rows: Sequence[Sequence[str]]) -> str:
+    """Plain-text table: first column left-aligned, the others right-aligned, the last one free."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = []
+    for n, row in enumerate(rows):
+        cells = [row[0].ljust(widths[0])] + [cell.rjust(w) for cell, w in zip(row[1:-1], widths[1:-1])]
+        lines.append("  ".join(cells + [row[-1]]).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
