@@ -159,8 +159,11 @@ def fetch_from_hub(repo: str, revision: str, *, pinned: dict[str, FileDigest] | 
         raise BuilderError(f"Hugging Face repo {repo!r} not found (if it is private, set HF_TOKEN)") from None
     except (hub_errors.LocalEntryNotFoundError, hub_errors.OfflineModeIsEnabled):
         where = cache_dir or constants.HF_HUB_CACHE
-        raise BuilderError(f"{repo}@{revision} is not in the Hugging Face cache ({where}) and offline mode "
-                           "is on: build once online, or unset HF_HUB_OFFLINE") from None
+        if offline:
+            raise BuilderError(f"{repo}@{revision} is not in the Hugging Face cache ({where}) and offline "
+                               "mode is on: build once online, or unset HF_HUB_OFFLINE") from None
+        raise BuilderError(f"cannot reach the Hugging Face Hub and {repo}@{revision} is not in the cache "
+                           f"({where}): check the network or HF_ENDPOINT") from None
     except hub_errors.HfHubHTTPError as error:
         raise BuilderError(f"cannot download {repo}@{revision}: {str(error).splitlines()[0]}") from None
     validate_model_dir(snapshot)
