@@ -1,0 +1,107 @@
+"""The real tiny.en model on the real clips, through the SageMaker hooks as LCA calls them."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from bench.wer import wer
+from inference import handler
+from inference.errors import NotAcceptable
+from inference.model import _short_window, encoder_window
+from inference.transcribe import has_stutter
+from replay.lca_audio import lca_request_body, lca_transcript, to_telephone, upsample_by_repeat, wav_bytes
+
+ORIGINAL_KEYS = ["text", "language", "segments"]
+SEGMENT_KEYS = ["id", "seek", "start", "end", "text", "tokens", "temperature", "avg_logprob",
+                "compression_ratio", "no_speech_prob"]
+WER_BOUND = 0.15  # tiny.en int8 gives ~7% on these clips
+
+
+def invoke(transcriber, body, content_type="application/json", accept=None) -> dict:
+    data = handler.input_fn(body, content_type)
+    return json.loads(handler.output_fn(handler.predict_fn(data, transcriber), accept))
+
+
+def lca_body(path, parameters=None) -> bytes:
+    import soundfile
+
+    pcm, _ = soundfile.read(path, dtype="int16")
+    return lca_request_body(wav_bytes(upsample_by_repeat(to_telephone(pcm))), parameters)
+
+
+@pytest.mark.slow
+def test_lca_requests_on_every_clip_meet_the_wer_bound(transcriber, clips):
+    answers = [invoke(transcriber, lca_body(c.path)) for c in clips]
+    texts = [lca_transcript(a) for a in answers]
+    assert None not in texts and "Error with transcription" not in texts
+    score = wer([c.reference for c in clips], texts)
+    assert score <= WER_BOUND, list(zip([c.name for c in clips], texts))
+    for answer, clip in zip(answers, clips):
+        assert list(answer)[:3] == ORIGINAL_KEYS and "no_speech_prob" not in answer
+        assert answer["text"] == " ".join(answer["text"].split())
+        assert answer["duration"] == pytest.approx(clip.seconds, abs=0.01)
+        for seg in answer["segments"]:
+            assert list(seg) == SEGMENT_KEYS
+
+
+def test_full_30s_window_agrees_with_the_short_window(transcriber, jfk, monkeypatch):
+    short = invoke(transcriber, jfk.path.read_bytes(), "audio/wav")
+    monkeypatch.setattr(transcriber, "window", type(transcriber.window)(short=False))
+    full = invoke(transcriber, jfk.path.read_bytes(), "audio/wav")
+    assert wer([full["text"]], [short["text"]]) <= 0.1
+    assert wer([jfk.reference], [short["text"]]) <= 0.1
+
+
+def test_word_timestamps_and_no_speech_prob_on_request(transcriber, jfk):
+    answer = invoke(transcriber, json.dumps({
+        "audio_input": list(jfk.path.read_bytes()),
+        "parameters": {"word_timestamps": True, "return_no_speech_prob": True, "beam_size": 1},
+    }))
+    words = [w for seg in answer["segments"] for w in seg["words"]]
+    assert [w["word"].strip(" ,.").lower() for w in words][:4] == ["and", "so", "my", "fellow"]
+    assert all(0 <= w["start"] <= w["end"] <= jfk.seconds + 0.5 for w in words)
+    assert 0 <= answer["no_speech_prob"] < 0.2  # speech: LCA keeps it
+
+
+def test_silence_gives_empty_text_not_an_error(transcriber):
+    answer = invoke(transcriber, wav_bytes(np.zeros(16000 * 2, dtype=np.int16)), "audio/wav")
+    assert answer["text"] == "" or len(answer["text"].split()) <= 3
+    assert "error" not in answer
+
+
+def test_output_fn_refuses_other_accepts():
+    with pytest.raises(NotAcceptable):
+        handler.output_fn({"text": ""}, "text/csv")
+    assert json.loads(handler.output_fn({"text": "a"}, "application/json; charset=utf-8")) == {"text": "a"}
+    assert json.loads(handler.output_fn({"text": "a"}, "*/*")) == {"text": "a"}
+
+
+def test_predict_fn_wants_input_fn_output(transcriber):
+    with pytest.raises(TypeError):
+        handler.predict_fn({"audio_input": [1]}, transcriber)
+
+
+def test_short_window_cuts_padding_and_fills_silence():
+    features = np.zeros((80, 3000), dtype=np.float32)
+    features[:, :250] = np.linspace(-1.0, 1.0, 250)
+    window = _short_window(features, 300)
+    assert window.shape == (80, 550)
+    np.testing.assert_array_equal(window[:, :250], features[:, :250])
+    assert (window[:, 250:] == -1.0).all()  # the clip's floor, as digital silence would give
+    assert _short_window(np.ones((80, 3000), dtype=np.float32), 300).shape == (80, 3000)
+    with encoder_window(100):
+        pass  # nesting restores the previous setting
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("ten of course ten of course", True),
+    ("five five five", True),
+    ("five five", False),
+    ("and so my fellow americans ask not what your country can do for you", False),
+    ("", False),
+])
+def test_stutter_detection(text, expected):
+    assert has_stutter(text.split()) is expected
