@@ -5,7 +5,7 @@ setup:
 	scripts/setup.sh
 
 demo: setup
-	.venv/bin/python -m inference demo
+	.venv/bin/python -m demo
 
 test: setup
 	.venv/bin/python -m pytest

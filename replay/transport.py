@@ -134,16 +134,18 @@ class SageMakerTransport:
         """Nothing per call: the shared client keeps its connection pool."""
 
 
-def make_runtime_client(endpoint_url: str | None = None, region: str | None = None, pool: int = 10):
+def make_runtime_client(endpoint_url: str | None = None, region: str | None = None, pool: int = 10,
+                        session=None):
     """A ``sagemaker-runtime`` client: 60 s read timeout (SageMaker's limit) and no retries, so a
     failed request shows up as lost text instead of being hidden by a retry.
 
     Args:
         pool: HTTP connections kept, at least the number of simultaneous calls.
+        session: a ``boto3.Session`` (e.g. with explicit credentials); the default one when None.
     """
     import boto3
     from botocore.config import Config
 
     config = Config(retries={"max_attempts": 1, "mode": "standard"}, read_timeout=INVOCATION_TIMEOUT_S,
                     connect_timeout=10, max_pool_connections=max(pool, 1))
-    return boto3.client("sagemaker-runtime", endpoint_url=endpoint_url, region_name=region, config=config)
+    return (session or boto3).client("sagemaker-runtime", endpoint_url=endpoint_url, region_name=region, config=config)
