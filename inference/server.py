@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_QUEUE = 8
 VARIANT = "AllTraffic"
+_DRAIN_LIMIT = 4 * MAX_PAYLOAD_BYTES
 
 
 class Admission:
@@ -180,16 +181,24 @@ async def _invoke(state: ServerState, request: Request) -> tuple[int, bytes]:
 
 
 async def _read_body(request: Request) -> bytes:
-    """The body, refusing more than SageMaker's 6 MB without reading it all."""
+    """The body, keeping at most SageMaker's 6 MB in memory.
+
+    An oversize body is read to its end and dropped (up to ``_DRAIN_LIMIT``) before the
+    413 goes out: answering mid-upload makes most clients report a broken pipe instead
+    of the error.
+    """
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_PAYLOAD_BYTES:
+    if declared and declared.isdigit() and int(declared) > _DRAIN_LIMIT:
         raise PayloadTooLarge(f"payload is {declared} bytes; the limit is {MAX_PAYLOAD_BYTES} (6 MB)")
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_PAYLOAD_BYTES:
-            raise PayloadTooLarge(f"payload exceeds the limit of {MAX_PAYLOAD_BYTES} bytes (6 MB)")
-        chunks.append(chunk)
+        if size <= MAX_PAYLOAD_BYTES:
+            chunks.append(chunk)
+        elif size > _DRAIN_LIMIT:
+            break
+    if size > MAX_PAYLOAD_BYTES:
+        raise PayloadTooLarge(f"payload of {size} bytes or more exceeds the limit of {MAX_PAYLOAD_BYTES} (6 MB)")
     return b"".join(chunks)
 
 

@@ -6,63 +6,16 @@ uvicorn, real HTTP), with one worker and a queue of one so overload is reachable
 
 from __future__ import annotations
 
-import json
 import os
-import socket
 import subprocess
 import sys
 import time
 import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-SERVER_WORKERS = 1
-SERVER_MAX_QUEUE = 1
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class HttpAnswer:
-    status: int
-    headers: dict
-    body: bytes
-
-    def json(self) -> dict:
-        return json.loads(self.body)
-
-
-def post(url: str, body: bytes, content_type: str | None = "application/json",
-         accept: str | None = None, timeout: float = 120) -> HttpAnswer:
-    """POST with urllib; 4xx/5xx come back as answers, not exceptions."""
-    headers = {}
-    if content_type is not None:
-        headers["Content-Type"] = content_type
-    if accept is not None:
-        headers["Accept"] = accept
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return HttpAnswer(response.status, dict(response.headers), response.read())
-    except urllib.error.HTTPError as exc:
-        return HttpAnswer(exc.code, dict(exc.headers), exc.read())
-
-
-def get(url: str, timeout: float = 5) -> HttpAnswer:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            return HttpAnswer(response.status, dict(response.headers), response.read())
-    except urllib.error.HTTPError as exc:
-        return HttpAnswer(exc.code, dict(exc.headers), exc.read())
-
+from inference_testlib import REPO, SERVER_MAX_QUEUE, SERVER_WORKERS, free_port, get
 
 @pytest.fixture(scope="session")
 def transcriber(model_dir: Path):
