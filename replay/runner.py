@@ -34,7 +34,8 @@ class ReplayRun:
 
 def replay_calls(calls: Sequence[Call], make_transport: Callable[[], Transport], *,
                  flavour: Flavour = LAMBDA, speed: float = 1.0, stagger_s: float = 0.0,
-                 sink: Callable[[dict], None] | None = None, interval_s: float = 1.0) -> ReplayRun:
+                 sink: Callable[[dict], None] | None = None, interval_s: float = 1.0,
+                 timeout_s: float | None = None) -> ReplayRun:
     """Replay ``calls`` simultaneously, call ``i`` starting ``i * stagger_s`` call seconds late.
 
     Args:
@@ -46,6 +47,8 @@ def replay_calls(calls: Sequence[Call], make_transport: Callable[[], Transport],
             utterances do not all end at the same instant.
         sink: receives every event of every call (must be thread-safe).
         interval_s: the periodic transcription interval.
+        timeout_s: wall seconds after which every call stops at its next chunk (its
+            ``CallResult.aborted`` is then True); None waits for the calls to end.
 
     Raises:
         RuntimeError: a call thread crashed (the first error is re-raised as the cause).
@@ -60,9 +63,9 @@ def replay_calls(calls: Sequence[Call], make_transport: Callable[[], Transport],
         transport = make_transport()
         try:
             if stagger_s and index and stop.wait(index * stagger_s / speed):
-                return
+                return  # stopped before this call started
             transcriber = CallTranscriber(transport, flavour, RealClock(speed, stop), sink,
-                                          call_id=f"{call.name}-{index + 1}", interval_s=interval_s)
+                                          call_id=f"{call.name}-{index + 1}", interval_s=interval_s, stop=stop)
             results[index] = transcriber.run(call)
         except BaseException as exc:  # reported by the main thread
             logger.exception("call %d crashed", index + 1)
@@ -74,11 +77,17 @@ def replay_calls(calls: Sequence[Call], make_transport: Callable[[], Transport],
     threads = [threading.Thread(target=run_one, args=(i, c), name=f"call-{i + 1}", daemon=True)
                for i, c in enumerate(calls)]
     started = time.monotonic()
+    timer = threading.Timer(timeout_s, stop.set) if timeout_s else None
+    if timer:
+        timer.daemon = True
+        timer.start()
     for thread in threads:
         thread.start()
     try:
         for thread in threads:
             thread.join()
+        if timer:
+            timer.cancel()
     except KeyboardInterrupt:
         stop.set()
         raise

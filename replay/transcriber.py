@@ -15,6 +15,7 @@ Responses are read as LCA reads them; a failed request is lost text (no retry).
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -26,7 +27,7 @@ from replay import events
 from replay.call_source import Call
 from replay.clock import Clock, RealClock
 from replay.flavours import LAMBDA, Flavour
-from replay.lca_audio import LCA_NO_SPEECH_THRESHOLD, TELEPHONE_RATE, lca_transcript
+from replay.lca_audio import LCA_NO_SPEECH_THRESHOLD, TELEPHONE_RATE, WHISPER_RATE, lca_transcript
 from replay.payload import GrowingPayload
 from replay.transport import Transport, TransportError
 from replay.vad import ChannelSegmenter
@@ -96,6 +97,7 @@ class CallResult:
     events: list[dict] = field(default_factory=list)
     open_at_end: int = 0  # utterances still open at hang-up: LCA never transcribes them
     wall_seconds: float = 0.0
+    aborted: bool = False  # stopped before the end of its audio (see ``CallTranscriber.stop``)
 
     def final_texts(self, channel: int) -> list[str]:
         """The non-empty final transcripts of one channel, in order."""
@@ -127,12 +129,13 @@ class CallTranscriber:
         interval_s: the periodic (partial) transcription interval.
         chunk_s: audio per received chunk.
         parameters: request ``parameters``; None sends LCA's.
+        stop: when set, the call stops at the next chunk (a bounded benchmark trial).
     """
 
     def __init__(self, transport: Transport, flavour: Flavour = LAMBDA, clock: Clock | None = None,
                  sink: Callable[[dict], None] | None = None, call_id: str | None = None,
                  interval_s: float = PARTIAL_INTERVAL_S, chunk_s: float = CHUNK_S,
-                 parameters: dict | None = None) -> None:
+                 parameters: dict | None = None, stop: threading.Event | None = None) -> None:
         if interval_s <= 0 or chunk_s <= 0:
             raise ValueError("interval_s and chunk_s must be positive")
         self.transport = transport
@@ -143,6 +146,7 @@ class CallTranscriber:
         self.interval_s = interval_s
         self.chunk_samples = max(1, int(round(chunk_s * TELEPHONE_RATE)))
         self.parameters = parameters
+        self.stop = stop
         self._payloads: dict[int, tuple[str, GrowingPayload]] = {}
 
     def run(self, call: Call) -> CallResult:
@@ -157,6 +161,9 @@ class CallTranscriber:
         segmenters = [ChannelSegmenter(self.flavour), ChannelSegmenter(self.flavour)]
         last_partial = self.clock.now()
         for begin in range(0, len(call.audio), self.chunk_samples):
+            if self.stop is not None and self.stop.is_set():
+                result.aborted = True
+                break
             chunk = call.audio[begin:begin + self.chunk_samples]
             self.clock.wait_until((begin + len(chunk)) / TELEPHONE_RATE)  # the chunk has arrived
             buffered = self.flavour.to_buffer(chunk)
@@ -216,7 +223,7 @@ class CallTranscriber:
         except TransportError as exc:
             logger.warning("call %s: request failed: %s", self.call_id, exc)
             error, text = str(exc), ""
-        result.requests.append(RequestRecord(channel, final, segment_id, payload.samples / 16000, sent_at,
+        result.requests.append(RequestRecord(channel, final, segment_id, payload.samples / WHISPER_RATE, sent_at,
                                              time.monotonic() - began, error, text))
         return text
 

@@ -1,0 +1,187 @@
+"""How many simultaneous LCA calls one instance carries: ours vs LCA's original handler.
+
+``python -m bench.capacity [--max-calls 8] [--clips a,b,c]``
+
+Same model (bundled tiny.en), same machine, one run. Each server runs alone (the other
+is stopped) behind the same HTTP contract; ``replay`` plays N simultaneous two-channel
+calls made from the real clips, in real time, through LCA's call transcriber logic.
+N goes 1, 2, 3, ... until the final-transcript latency p95 (end of speech -> final)
+reaches ``--target`` (1.5 s) or a trial overruns; capacity is the largest N under it.
+Prints a table; ``--json`` saves the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from bench.lca_workload import default_model_dir, load_clips
+from replay.call_source import synthetic_call
+from replay.report import summarise
+from replay.runner import replay_calls
+from replay.transport import HttpTransport
+
+REPO = Path(__file__).resolve().parent.parent
+# ~12 s calls: a long, a short and a medium utterance, so partials and finals mix.
+DEFAULT_CLIPS = ("librivox-0880", "cards-002", "goforward")
+SERVERS = {
+    "ours": ["-m", "inference", "serve"],
+    "original": ["-m", "bench.original_server"],
+}
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One server at N simultaneous calls."""
+
+    server: str
+    calls: int
+    p50_s: float | None
+    p95_s: float | None
+    requests_per_s: float
+    failed_requests: int
+    lost_finals: int
+    wer: float | None
+    overran: bool
+    passed: bool
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(kind: str, model_dir: Path) -> tuple[subprocess.Popen, str]:
+    """Start one server in its own process group and wait for /ping 200."""
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, *SERVERS[kind], "--model-dir", str(model_dir), "--port", str(port)],
+                            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the {kind} server exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/ping", timeout=2) as response:
+                if response.status == 200:
+                    return proc, url
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.25)
+    stop_server(proc)
+    raise RuntimeError(f"the {kind} server did not answer /ping within 180 s")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    import os
+
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(20)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def run_trial(kind: str, url: str, clips: list, calls: int, target_s: float, stagger_s: float) -> Trial:
+    made = [synthetic_call(clips[i % len(clips):] + clips[:i % len(clips)], name=f"{kind}{i + 1}")
+            for i in range(calls)]
+    # A call that lags more than a few seconds has failed already; do not wait for it.
+    budget = made[0].seconds + calls * stagger_s + 20
+    run = replay_calls(made, lambda: HttpTransport(url), stagger_s=stagger_s, timeout_s=budget)
+    s = summarise(run)
+    overran = any(r.aborted for r in run.results) or len(run.results) < calls
+    passed = (not overran and s.latency_p95_s is not None and s.latency_p95_s < target_s
+              and s.failed_requests == 0)
+    return Trial(kind, calls, s.latency_p50_s, s.latency_p95_s, s.requests_per_s, s.failed_requests,
+                 s.lost_finals, s.wer, overran, passed)
+
+
+def measure(kind: str, model_dir: Path, clips: list, max_calls: int, target_s: float, stagger_s: float,
+            log=print) -> list[Trial]:
+    """Trials at 1, 2, ... calls until one fails the target (that one is kept in the list)."""
+    proc, url = start_server(kind, model_dir)
+    trials = []
+    try:
+        run_trial(kind, url, clips[:1], 1, target_s, stagger_s)  # warm-up: first requests are slower
+        for calls in range(1, max_calls + 1):
+            trial = run_trial(kind, url, clips, calls, target_s, stagger_s)
+            trials.append(trial)
+            log(f"  {kind:<8} {calls} call(s): p95 {_f(trial.p95_s)} s -> {'ok' if trial.passed else 'over'}")
+            if not trial.passed:
+                break
+    finally:
+        stop_server(proc)
+    return trials
+
+
+def capacity(trials: list[Trial]) -> int:
+    return max((t.calls for t in trials if t.passed), default=0)
+
+
+def _f(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def format_table(results: dict[str, list[Trial]], target_s: float) -> str:
+    lines = [f"{'server':<9} {'calls':>5} {'p50 s':>6} {'p95 s':>6} {'req/s':>6} {'failed':>6} {'lost':>4} "
+             f"{'WER':>6}  p95 < {target_s:g} s"]
+    for kind, trials in results.items():
+        for t in trials:
+            lines.append(f"{kind:<9} {t.calls:>5} {_f(t.p50_s):>6} {_f(t.p95_s):>6} {t.requests_per_s:>6.2f} "
+                         f"{t.failed_requests:>6} {t.lost_finals:>4} "
+                         f"{'-' if t.wer is None else f'{t.wer:.1%}':>6}  "
+                         f"{'yes' if t.passed else ('overran' if t.overran else 'no')}")
+    ours, original = capacity(results.get("ours", [])), capacity(results.get("original", []))
+    ratio = f"{ours / original:.1f}x" if original else ("n/a (baseline carries no call)" if ours else "n/a")
+    lines.append(f"capacity (max simultaneous calls with final p95 < {target_s:g} s): "
+                 f"ours {ours}, original {original}, ratio {ratio}")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.capacity", description=__doc__.splitlines()[0])
+    parser.add_argument("--model-dir", type=Path, default=None, help="default: the bundled tiny.en")
+    parser.add_argument("--clips", default=",".join(DEFAULT_CLIPS), help="clips that make each call")
+    parser.add_argument("--max-calls", type=int, default=8)
+    parser.add_argument("--target", type=float, default=1.5, help="final latency p95 bound, seconds")
+    parser.add_argument("--stagger", type=float, default=0.7, help="seconds between call starts")
+    parser.add_argument("--servers", default="ours,original", help="which servers, in order")
+    parser.add_argument("--json", type=Path, help="save the trials here")
+    args = parser.parse_args(argv)
+    try:
+        model_dir = args.model_dir or default_model_dir()
+        clips = load_clips(tuple(args.clips.split(",")))
+        kinds = [k.strip() for k in args.servers.split(",") if k.strip()]
+        unknown = set(kinds) - set(SERVERS)
+        if unknown or args.max_calls < 1:
+            raise ValueError(f"unknown servers {sorted(unknown)}" if unknown else "--max-calls must be >= 1")
+        print(f"capacity: {len(clips)}-turn calls of {synthetic_call(clips).seconds:.1f} s, model {model_dir}",
+              file=sys.stderr)
+        results = {k: measure(k, model_dir, clips, args.max_calls, args.target, args.stagger,
+                              log=lambda m: print(m, file=sys.stderr)) for k in kinds}
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 1
+    print(format_table(results, args.target))
+    if args.json:
+        args.json.write_text(json.dumps({k: [asdict(t) for t in v] for k, v in results.items()}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
