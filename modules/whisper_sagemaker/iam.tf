@@ -1,0 +1,132 @@
+# Least-privilege execution role: read exactly the artifact, pull exactly the image's
+# repository, write the endpoint's own logs and metrics, decrypt with the given key.
+# No AmazonSageMakerFullAccess.
+
+locals {
+  create_role = local.create && var.create_role
+  role_arn    = local.create_role ? try(aws_iam_role.this[0].arn, null) : var.role_arn
+
+  account_id = try(data.aws_caller_identity.current[0].account_id, "")
+  # A tar.gz is one object; an uncompressed artifact is every object under its prefix.
+  artifact_key_arn = local.artifact_uri == null ? null : (
+    local.artifact_compressed
+    ? "arn:${local.partition}:s3:::${local.artifact_bucket}/${local.artifact_location[1]}"
+    : "arn:${local.partition}:s3:::${local.artifact_bucket}/${local.artifact_location[1]}*"
+  )
+}
+
+data "aws_iam_policy_document" "assume" {
+  count = local.create_role ? 1 : 0
+
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["sagemaker.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "this" {
+  count = local.create_role ? 1 : 0
+
+  statement {
+    sid       = "ReadModelArtifact"
+    actions   = ["s3:GetObject"]
+    resources = [local.artifact_key_arn]
+  }
+
+  dynamic "statement" {
+    # Loading an uncompressed prefix lists it first.
+    for_each = local.artifact_compressed ? [] : [1]
+    content {
+      sid       = "ListModelArtifactPrefix"
+      actions   = ["s3:ListBucket"]
+      resources = ["arn:${local.partition}:s3:::${local.artifact_bucket}"]
+      condition {
+        test     = "StringLike"
+        variable = "s3:prefix"
+        values   = ["${local.artifact_location[1]}*"]
+      }
+    }
+  }
+
+  statement {
+    sid       = "PullServingImage"
+    actions   = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+    resources = ["arn:${local.partition}:ecr:${local.image_parts[1]}:${local.image_parts[0]}:repository/${local.image_parts[2]}"]
+  }
+
+  statement {
+    # ECR's token API has no resource-level permissions.
+    sid       = "EcrAuthToken"
+    actions   = ["ecr:GetAuthorizationToken"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid     = "EndpointLogs"
+    actions = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
+    resources = [
+      "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/sagemaker/Endpoints/${var.name}",
+      "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/sagemaker/Endpoints/${var.name}:log-stream:*",
+    ]
+  }
+
+  statement {
+    # PutMetricData has no resource-level permissions; the namespace condition scopes it.
+    sid       = "EndpointMetrics"
+    actions   = ["cloudwatch:PutMetricData"]
+    resources = ["*"]
+    condition {
+      test     = "StringLike"
+      variable = "cloudwatch:namespace"
+      values   = ["/aws/sagemaker/Endpoints", "aws/sagemaker/Endpoints/*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.kms_key_arn == null ? [] : [var.kms_key_arn]
+    content {
+      sid       = "DecryptWithKey"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey", "kms:CreateGrant", "kms:DescribeKey"]
+      resources = [statement.value]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.vpc_config == null ? [] : [1]
+    content {
+      # SageMaker attaches ENIs in the given subnets; these EC2 calls have no resource scoping.
+      sid = "VpcNetworkInterfaces"
+      actions = [
+        "ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface",
+        "ec2:DeleteNetworkInterfacePermission", "ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs",
+      ]
+      resources = ["*"]
+    }
+  }
+}
+
+resource "aws_iam_role" "this" {
+  count = local.create_role ? 1 : 0
+
+  name_prefix          = "${substr(var.name, 0, 32)}-sagemaker-"
+  assume_role_policy   = data.aws_iam_policy_document.assume[0].json
+  permissions_boundary = var.role_permissions_boundary
+  tags                 = var.tags
+}
+
+resource "aws_iam_role_policy" "this" {
+  count = local.create_role ? 1 : 0
+
+  name   = "whisper-endpoint"
+  role   = aws_iam_role.this[0].id
+  policy = data.aws_iam_policy_document.this[0].json
+}

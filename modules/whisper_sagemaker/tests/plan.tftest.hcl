@@ -1,0 +1,151 @@
+# Plan-level logic with mocked providers (`tofu test` / `terraform test` >= 1.7).
+# Needs hashicorp/aws and hashicorp/external installed by `init` (see README, Testing).
+
+mock_provider "aws" {
+  mock_data "aws_region" {
+    defaults = { region = "us-east-1" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws", dns_suffix = "amazonaws.com" }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  }
+}
+
+mock_provider "external" {
+  mock_data "external" {
+    defaults = {
+      result = {
+        content_key = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+        s3_key      = "whisper/0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef/model.tar.gz"
+        layout      = "tar.gz"
+      }
+    }
+  }
+}
+
+variables {
+  model_data_url = "s3://artifacts/whisper/abc/model.tar.gz"
+}
+
+run "disabled_module_plans_nothing" {
+  command = plan
+  variables { create = false }
+  assert {
+    condition = (length(aws_sagemaker_model.this) + length(aws_sagemaker_endpoint_configuration.this) +
+      length(aws_sagemaker_endpoint.this) + length(aws_iam_role.this) + length(aws_s3_bucket.this) +
+      length(aws_appautoscaling_target.this) + length(aws_cloudwatch_metric_alarm.this) +
+    length(terraform_data.build_artifact)) == 0
+    error_message = "create = false must plan zero resources"
+  }
+}
+
+run "defaults_with_artifact" {
+  command = plan
+  assert {
+    condition     = aws_sagemaker_endpoint.this[0].name == "whisper" && aws_sagemaker_endpoint_configuration.this[0].production_variants[0].variant_name == "AllTraffic"
+    error_message = "endpoint whisper with variant AllTraffic expected"
+  }
+  assert {
+    condition     = aws_sagemaker_model.this[0].enable_network_isolation && aws_sagemaker_model.this[0].primary_container[0].model_data_url == "s3://artifacts/whisper/abc/model.tar.gz"
+    error_message = "network isolation on and the given tar.gz expected"
+  }
+  assert {
+    condition     = aws_sagemaker_model.this[0].primary_container[0].image == "763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-inference:2.6.0-transformers4.49.0-gpu-py312-cu124-ubuntu22.04"
+    error_message = "the region's DLC image expected"
+  }
+  assert {
+    condition     = length(aws_s3_bucket.this) == 0 && length(terraform_data.build_artifact) == 0
+    error_message = "a given artifact builds nothing and creates no bucket"
+  }
+}
+
+run "autoscaling_off_creates_no_scaling_resources" {
+  command = plan
+  variables { enable_autoscaling = false }
+  assert {
+    condition     = length(aws_appautoscaling_target.this) + length(aws_appautoscaling_policy.gpu_utilization) + length(aws_appautoscaling_policy.invocations) == 0
+    error_message = "no scaling resources expected"
+  }
+}
+
+run "gpu_metric_is_normalised_per_gpu" {
+  command = plan
+  variables { instance_type = "ml.g5.12xlarge" }
+  assert {
+    condition     = one([for m in aws_appautoscaling_policy.gpu_utilization[0].target_tracking_scaling_policy_configuration[0].customized_metric_specification[0].metrics : m.expression if m.return_data]) == "gpu_per_instance / 4"
+    error_message = "ml.g5.12xlarge has 4 GPUs"
+  }
+}
+
+run "given_bucket_creates_no_bucket" {
+  command = plan
+  variables {
+    model_data_url = null
+    bucket_name    = "mine"
+  }
+  assert {
+    condition     = length(aws_s3_bucket.this) == 0 && length(terraform_data.build_artifact) == 1
+    error_message = "builds into the given bucket without creating one"
+  }
+}
+
+run "no_artifact_builds_into_a_new_bucket" {
+  command = plan
+  variables { model_data_url = null }
+  assert {
+    condition     = length(aws_s3_bucket.this) == 1 && length(aws_s3_bucket_policy.this) == 1 && length(terraform_data.build_artifact) == 1
+    error_message = "bucket + build expected"
+  }
+}
+
+run "uncompressed_prefix_uses_compression_none" {
+  command = plan
+  variables {
+    model_data_url       = null
+    model_data_s3_prefix = "s3://artifacts/whisper/abc/model/"
+  }
+  assert {
+    condition     = aws_sagemaker_model.this[0].primary_container[0].model_data_source[0].s3_data_source[0].compression_type == "None"
+    error_message = "CompressionType None expected"
+  }
+}
+
+run "upper_case_name_rejected" {
+  command = plan
+  variables { name = "Whisper" }
+  expect_failures = [var.name]
+}
+
+run "min_above_max_rejected" {
+  command = plan
+  variables { autoscaling = { min_capacity = 3, max_capacity = 2 } }
+  expect_failures = [var.autoscaling]
+}
+
+run "target_out_of_range_rejected" {
+  command = plan
+  variables { autoscaling = { target_gpu_utilization = 95 } }
+  expect_failures = [var.autoscaling]
+}
+
+run "kms_on_g5_rejected" {
+  command = plan
+  variables {
+    instance_type = "ml.g5.2xlarge"
+    kms_key_arn   = "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000"
+  }
+  expect_failures = [aws_sagemaker_endpoint_configuration.this]
+}
+
+run "kms_on_p3_accepted" {
+  command = plan
+  variables {
+    instance_type = "ml.p3.2xlarge"
+    kms_key_arn   = "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000"
+  }
+}

@@ -1,0 +1,348 @@
+################################################################################
+# General
+################################################################################
+
+variable "create" {
+  description = "Whether to create anything at all (false plans zero resources)."
+  type        = bool
+  default     = true
+}
+
+variable "name" {
+  description = "Endpoint name, also the base of every other name. Lower case: SageMaker ARNs are lower-case and IAM matching (LCA's InvokeEndpoint grant) is case-sensitive."
+  type        = string
+  default     = "whisper"
+
+  validation {
+    condition     = can(regex("^[a-z0-9](-*[a-z0-9])*$", var.name)) && length(var.name) <= 63
+    error_message = "name must be 1-63 lower-case letters, digits and hyphens, starting and ending with a letter or digit (LCA's IAM grant on the endpoint ARN is case-sensitive)."
+  }
+}
+
+variable "tags" {
+  description = "Tags for every resource that supports them."
+  type        = map(string)
+  default     = {}
+}
+
+################################################################################
+# Model artifact: exactly one source, or none (the module builds it)
+################################################################################
+
+variable "model_size" {
+  description = "Whisper model size; the builder's pinned Hub repo for it is used when the module builds the artifact (python -m builder list-models)."
+  type        = string
+  default     = "large-v2"
+}
+
+variable "model_data_url" {
+  description = "S3 URI of a prebuilt model.tar.gz (python -m builder build). Nothing is built."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.model_data_url == null || can(regex("^s3://[^/]+/.+\\.tar\\.gz$", var.model_data_url))
+    error_message = "model_data_url must be an s3://bucket/key.tar.gz URI."
+  }
+}
+
+variable "model_data_s3_prefix" {
+  description = "S3 prefix (ending in /) of an uncompressed artifact (builder --layout uncompressed), loaded with CompressionType None. Nothing is built."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.model_data_s3_prefix == null || can(regex("^s3://[^/]+/(.+/)?$", var.model_data_s3_prefix))
+    error_message = "model_data_s3_prefix must be an s3://bucket/prefix/ URI ending in /."
+  }
+}
+
+variable "manifest_path" {
+  description = "Path to the builder's manifest.json of an uploaded artifact; its s3.uri and artifact.layout are used. Nothing is built."
+  type        = string
+  default     = null
+}
+
+variable "builder" {
+  description = "How the module runs `python -m builder` when no artifact is given: the Python command, the directory holding the builder package (default: this repository's root), S3 key prefix, artifact layout, wheels mode and extra environment (e.g. AWS_ENDPOINT_URL for tests)."
+  type = object({
+    python      = optional(string, "python3")
+    working_dir = optional(string)
+    prefix      = optional(string, "whisper")
+    layout      = optional(string, "tar.gz")
+    wheels      = optional(string, "vendor")
+    environment = optional(map(string), {})
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = contains(["tar.gz", "uncompressed"], var.builder.layout) && contains(["vendor", "none"], var.builder.wheels)
+    error_message = "builder.layout must be tar.gz or uncompressed; builder.wheels must be vendor or none."
+  }
+}
+
+################################################################################
+# Container
+################################################################################
+
+variable "image_uri" {
+  description = "Container image; null picks the AWS Deep Learning Container (Hugging Face PyTorch inference, CUDA 12.4 + cuDNN 9) of the current region."
+  type        = string
+  default     = null
+}
+
+variable "image_tag" {
+  description = "Tag of the huggingface-pytorch-inference DLC used when image_uri is null."
+  type        = string
+  default     = "2.6.0-transformers4.49.0-gpu-py312-cu124-ubuntu22.04"
+}
+
+variable "whisper_device" {
+  description = "WHISPER_DEVICE for the handler: auto, cpu or cuda."
+  type        = string
+  default     = "cuda"
+
+  validation {
+    condition     = contains(["auto", "cpu", "cuda"], var.whisper_device)
+    error_message = "whisper_device must be auto, cpu or cuda."
+  }
+}
+
+variable "whisper_compute_type" {
+  description = "WHISPER_COMPUTE_TYPE for the handler (CTranslate2 compute type, e.g. float16, int8_float16, int8)."
+  type        = string
+  default     = "float16"
+}
+
+variable "environment" {
+  description = "Extra container environment (WHISPER_* handler settings); merged over the module's."
+  type        = map(string)
+  default     = {}
+}
+
+variable "enable_network_isolation" {
+  description = "Run the container without network access (the artifact ships its wheels)."
+  type        = bool
+  default     = true
+}
+
+variable "vpc_config" {
+  description = "Optional VPC for the model containers."
+  type = object({
+    subnet_ids         = list(string)
+    security_group_ids = list(string)
+  })
+  default = null
+}
+
+################################################################################
+# Endpoint
+################################################################################
+
+variable "instance_type" {
+  description = "SageMaker instance type of the AllTraffic variant."
+  type        = string
+  default     = "ml.g5.2xlarge"
+
+  validation {
+    condition     = can(regex("^ml\\.[a-z0-9]+\\.[a-z0-9]+$", var.instance_type))
+    error_message = "instance_type must look like ml.g5.2xlarge."
+  }
+}
+
+variable "instance_count" {
+  description = "initial_instance_count. Every endpoint configuration change resets the running count to this value (see README FAQ)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.instance_count >= 1 && floor(var.instance_count) == var.instance_count
+    error_message = "instance_count must be a positive integer."
+  }
+}
+
+variable "volume_size_in_gb" {
+  description = "ML storage volume per instance; null for instance types with local NVMe storage (g4dn, g5, ...), where SageMaker rejects it."
+  type        = number
+  default     = null
+}
+
+variable "model_data_download_timeout_in_seconds" {
+  description = "Time allowed to download the artifact (60-3600)."
+  type        = number
+  default     = 1200
+
+  validation {
+    condition     = var.model_data_download_timeout_in_seconds >= 60 && var.model_data_download_timeout_in_seconds <= 3600
+    error_message = "model_data_download_timeout_in_seconds must be 60-3600."
+  }
+}
+
+variable "container_startup_health_check_timeout_in_seconds" {
+  description = "Time allowed for the container to answer /ping after start (60-3600); it pip-installs the vendored wheels and loads the model first."
+  type        = number
+  default     = 900
+
+  validation {
+    condition     = var.container_startup_health_check_timeout_in_seconds >= 60 && var.container_startup_health_check_timeout_in_seconds <= 3600
+    error_message = "container_startup_health_check_timeout_in_seconds must be 60-3600."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "KMS key for the endpoint's ML storage volume, data capture and (when the module creates it) the bucket. SageMaker rejects it on instance types with local NVMe storage (g4dn, g5, ...)."
+  type        = string
+  default     = null
+}
+
+variable "data_capture" {
+  description = "Optional data capture of requests/responses to S3."
+  type = object({
+    destination_s3_uri          = string
+    initial_sampling_percentage = optional(number, 100)
+    capture_modes               = optional(list(string), ["Input", "Output"])
+    kms_key_id                  = optional(string)
+  })
+  default = null
+}
+
+variable "deployment_config" {
+  description = "Optional deployment guardrails for endpoint updates: rolling (batch of instances) or blue_green (ALL_AT_ONCE, CANARY or LINEAR traffic shifting), plus CloudWatch alarm names that roll the update back. Changing auto_rollback_alarm_names replaces the endpoint in the provider."
+  type = object({
+    rolling = optional(object({
+      maximum_batch_size_type              = optional(string, "CAPACITY_PERCENT")
+      maximum_batch_size_value             = optional(number, 50)
+      wait_interval_in_seconds             = optional(number, 300)
+      maximum_execution_timeout_in_seconds = optional(number)
+    }))
+    blue_green = optional(object({
+      traffic_routing_type                 = optional(string, "ALL_AT_ONCE")
+      wait_interval_in_seconds             = optional(number, 300)
+      canary_size_percent                  = optional(number)
+      linear_step_size_percent             = optional(number)
+      termination_wait_in_seconds          = optional(number, 0)
+      maximum_execution_timeout_in_seconds = optional(number)
+    }))
+    auto_rollback_alarm_names = optional(list(string), [])
+  })
+  default = null
+
+  validation {
+    condition     = var.deployment_config == null || !(try(var.deployment_config.rolling, null) != null && try(var.deployment_config.blue_green, null) != null)
+    error_message = "deployment_config takes either rolling or blue_green, not both."
+  }
+}
+
+################################################################################
+# IAM
+################################################################################
+
+variable "create_role" {
+  description = "Create a least-privilege execution role; false uses role_arn."
+  type        = bool
+  default     = true
+}
+
+variable "role_arn" {
+  description = "Bring-your-own execution role (when create_role is false)."
+  type        = string
+  default     = null
+}
+
+variable "role_permissions_boundary" {
+  description = "Permissions boundary for the created role."
+  type        = string
+  default     = null
+}
+
+################################################################################
+# S3 bucket for artifacts
+################################################################################
+
+variable "create_bucket" {
+  description = "Create the artifact bucket (versioned, encrypted, private, bucket-owner-enforced, TLS only) when bucket_name is null and the module builds the artifact."
+  type        = bool
+  default     = true
+}
+
+variable "bucket_name" {
+  description = "Existing bucket for the artifact the module builds (nothing is created)."
+  type        = string
+  default     = null
+}
+
+variable "bucket_force_destroy" {
+  description = "Let destroy delete a created bucket that still holds artifacts."
+  type        = bool
+  default     = false
+}
+
+################################################################################
+# Autoscaling
+################################################################################
+
+variable "enable_autoscaling" {
+  description = "Register the variant with Application Auto Scaling and track GPU utilisation."
+  type        = bool
+  default     = true
+}
+
+variable "autoscaling" {
+  description = "Capacity bounds, GPU utilisation target (percent of one GPU, averaged over the instance's GPUs), cooldowns, and an optional second policy on invocations per instance."
+  type = object({
+    min_capacity                    = optional(number, 1)
+    max_capacity                    = optional(number, 3)
+    target_gpu_utilization          = optional(number, 50)
+    scale_in_cooldown               = optional(number, 300)
+    scale_out_cooldown              = optional(number, 60)
+    target_invocations_per_instance = optional(number)
+    disable_scale_in                = optional(bool, false)
+    gpu_count_per_instance_override = optional(number)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.autoscaling.min_capacity >= 1 && var.autoscaling.min_capacity <= var.autoscaling.max_capacity
+    error_message = "autoscaling.min_capacity must be at least 1 and not more than max_capacity."
+  }
+  validation {
+    condition     = var.autoscaling.target_gpu_utilization >= 10 && var.autoscaling.target_gpu_utilization <= 90
+    error_message = "autoscaling.target_gpu_utilization must be 10-90 (percent of one GPU)."
+  }
+  validation {
+    condition = alltrue([for c in [var.autoscaling.scale_in_cooldown, var.autoscaling.scale_out_cooldown] :
+    c >= 0 && c <= 3600])
+    error_message = "autoscaling cooldowns must be 0-3600 seconds."
+  }
+}
+
+################################################################################
+# Alarms
+################################################################################
+
+variable "create_alarms" {
+  description = "Create CloudWatch alarms on model latency, 4xx/5xx errors and GPU memory."
+  type        = bool
+  default     = false
+}
+
+variable "alarm_sns_topic_arn" {
+  description = "SNS topic notified by the alarms (alarm and OK)."
+  type        = string
+  default     = null
+}
+
+variable "alarm_thresholds" {
+  description = "Alarm thresholds: p90 ModelLatency in milliseconds (LCA re-sends partials every ~1 s), 4xx/5xx errors per minute, GPU memory percent (per GPU)."
+  type = object({
+    model_latency_p90_ms      = optional(number, 1000)
+    invocation_4xx_per_minute = optional(number, 5)
+    invocation_5xx_per_minute = optional(number, 1)
+    gpu_memory_percent        = optional(number, 90)
+    evaluation_periods        = optional(number, 3)
+  })
+  default  = {}
+  nullable = false
+}
