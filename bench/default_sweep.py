@@ -44,13 +44,12 @@ DEFAULT_CANDIDATES = (
     Candidate("handler defaults, as LCA sends"),
     Candidate("beam 1", {"beam_size": 1}),
     Candidate("vad on", {"vad_filter": True}),
-    Candidate("with timestamps", {"without_timestamps": False}),
+    Candidate("without timestamps", {"without_timestamps": True}),
     Candidate("no_speech filter off", {"no_speech_threshold": None}),
+    Candidate("window margin 1 s", env={"WHISPER_WINDOW_MARGIN_S": "1"}),
     Candidate("window margin 2 s", env={"WHISPER_WINDOW_MARGIN_S": "2"}),
-    Candidate("window margin 3 s", env={"WHISPER_WINDOW_MARGIN_S": "3"}),
-    Candidate("window margin 3 s, beam 1", {"beam_size": 1}, env={"WHISPER_WINDOW_MARGIN_S": "3"}),
+    Candidate("window margin 5 s", env={"WHISPER_WINDOW_MARGIN_S": "5"}),
     Candidate("30 s window", env=_WINDOW_30S),
-    Candidate("30 s window, with timestamps", {"without_timestamps": False}, env=_WINDOW_30S),
 )
 
 _AUDIO = {"window": "audio"}

@@ -175,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    started = machine_label()  # when the run began, not when it printed
     logging.basicConfig(level=logging.INFO if args.debug else logging.WARNING, format="%(message)s")
     logging.getLogger("faster_whisper").setLevel(logging.WARNING)  # one line per request otherwise
     try:
@@ -203,10 +204,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"ERROR: {exc}", file=sys.stderr)
         return 2
-    print(f"model {model_dir.name}, {machine_label()}")
+    print(f"model {model_dir.name}, {started}")
     print(text)
     if args.json:
-        args.json.write_text(json.dumps({"machine": machine_label(), "results": raw}, indent=2) + "\n")
+        args.json.write_text(json.dumps({"machine": started, "results": raw}, indent=2) + "\n")
     return 0 if ok or not args.check else 1
 
 
