@@ -63,7 +63,7 @@ resource "terraform_data" "build_artifact" {
   provisioner "local-exec" {
     working_dir = local.builder_dir
     environment = var.builder.environment
-    command = join(" ", [for arg in [
+    command = join(" ", [for arg in concat([
       var.builder.python, "-m", "builder", "build",
       "--model-size", var.model_size,
       "--layout", var.builder.layout,
@@ -71,7 +71,9 @@ resource "terraform_data" "build_artifact" {
       "--output", abspath("${path.root}/.terraform/whisper-artifact"),
       "--bucket", local.build_bucket,
       "--prefix", var.builder.prefix,
-    ] : format("'%s'", replace(arg, "'", "'\\''"))])
+      "--no-progress",
+      ], var.kms_key_arn == null ? [] : ["--kms-key-id", var.kms_key_arn]
+    ) : format("'%s'", replace(arg, "'", "'\\''"))])
   }
 
   # Upload only into a bucket that is already private, encrypted and TLS-only.
