@@ -137,6 +137,8 @@ def load_model(model_dir: str | Path, config: ModelConfig | None = None, warm_up
     if missing:
         raise FileNotFoundError(f"{path} is not a CTranslate2 Whisper model (missing {', '.join(missing)})")
     config = config or ModelConfig.from_env()
+    if _window_fill() not in ("floor", "zero"):
+        raise ValueError(f"WHISPER_WINDOW_FILL must be 'floor' or 'zero', not {_window_fill()!r}")
     start = time.perf_counter()
     model = ServingWhisperModel(str(path), device=config.device, compute_type=config.compute_type,
                                 cpu_threads=config.cpu_threads, num_workers=config.num_workers)
