@@ -24,11 +24,6 @@ data "aws_iam_policy_document" "assume" {
       type        = "Service"
       identifiers = ["sagemaker.amazonaws.com"]
     }
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
   }
 }
 
