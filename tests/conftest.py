@@ -81,3 +81,4 @@ def aws_endpoint(tmp_path_factory: pytest.TempPathFactory):
         mp.undo()
         proc.terminate()
         proc.wait(timeout=10)
+        proc.stdout.close()
