@@ -48,6 +48,7 @@ class Trial:
     p50_s: float | None
     p95_s: float | None
     requests_per_s: float
+    request_p50_s: float | None
     failed_requests: int
     lost_finals: int
     wer: float | None
@@ -107,7 +108,7 @@ def run_trial(kind: str, url: str, clips: list, calls: int, target_s: float, sta
     overran = any(r.aborted for r in run.results) or len(run.results) < calls
     passed = (not overran and s.latency_p95_s is not None and s.latency_p95_s < target_s
               and s.failed_requests == 0)
-    return Trial(kind, calls, s.latency_p50_s, s.latency_p95_s, s.requests_per_s, s.failed_requests,
+    return Trial(kind, calls, s.latency_p50_s, s.latency_p95_s, s.requests_per_s, s.request_p50_s, s.failed_requests,
                  s.lost_finals, s.wer, overran, passed)
 
 
@@ -138,12 +139,12 @@ def _f(value: float | None) -> str:
 
 
 def format_table(results: dict[str, list[Trial]], target_s: float) -> str:
-    lines = [f"{'server':<9} {'calls':>5} {'p50 s':>6} {'p95 s':>6} {'req/s':>6} {'failed':>6} {'lost':>4} "
+    lines = [f"{'server':<9} {'calls':>5} {'p50 s':>6} {'p95 s':>6} {'req/s':>6} {'req p50':>7} {'failed':>6} {'lost':>4} "
              f"{'WER':>6}  p95 < {target_s:g} s"]
     for kind, trials in results.items():
         for t in trials:
             lines.append(f"{kind:<9} {t.calls:>5} {_f(t.p50_s):>6} {_f(t.p95_s):>6} {t.requests_per_s:>6.2f} "
-                         f"{t.failed_requests:>6} {t.lost_finals:>4} "
+                         f"{_f(t.request_p50_s):>7} {t.failed_requests:>6} {t.lost_finals:>4} "
                          f"{'-' if t.wer is None else f'{t.wer:.1%}':>6}  "
                          f"{'yes' if t.passed else ('overran' if t.overran else 'no')}")
     ours, original = capacity(results.get("ours", [])), capacity(results.get("original", []))

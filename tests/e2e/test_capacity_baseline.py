@@ -29,7 +29,7 @@ def test_original_server_serves_lcas_requests(model_dir, clips):
 
 def test_capacity_is_the_largest_passing_call_count():
     def trial(calls, passed):
-        return capacity.Trial("ours", calls, 1.0, 1.2, 1.0, 0, 0, 0.05, False, passed)
+        return capacity.Trial("ours", calls, 1.0, 1.2, 1.0, 0.3, 0, 0, 0.05, False, passed)
 
     trials = [trial(1, True), trial(2, True), trial(3, False)]
     assert capacity.capacity(trials) == 2
