@@ -46,35 +46,3 @@ def bucket(s3, request) -> str:
     s3.create_bucket(Bucket=name)
     return name
 
-
-@pytest.fixture(scope="session")
-def aws_endpoint(tmp_path_factory: pytest.TempPathFactory):
-    """The shared moto server fixture, with its stdout pipe closed at teardown.
-
-    tests/conftest.py's ``aws_endpoint`` leaves ``proc.stdout`` open, which
-    ``filterwarnings = error`` turns into a teardown error (ResourceWarning).
-    Same server, same environment; drop this copy once the shared one closes it.
-    """
-    import os
-    import subprocess
-    import sys
-
-    env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-               AWS_DEFAULT_REGION="us-east-1")
-    script = Path(__file__).resolve().parents[2] / "scripts" / "local_aws.py"
-    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=env)
-    line = proc.stdout.readline().strip()
-    if not line.startswith("ready "):
-        proc.kill()
-        proc.stdout.close()
-        pytest.fail(f"local AWS (moto) failed to start: {line!r}")
-    patch = pytest.MonkeyPatch()
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
-        patch.setenv(key, env[key])
-    try:
-        yield line.split(" ", 1)[1]
-    finally:
-        patch.undo()
-        proc.terminate()
-        proc.wait(timeout=10)
-        proc.stdout.close()
