@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -35,6 +40,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     work = args.work_dir or Path(tempfile.mkdtemp(prefix="whisper-demo-"))
     work.mkdir(parents=True, exist_ok=True)
     print(f"whisper-sagemaker demo{' (quick)' if args.quick else ''}: work directory {work}")
+    # `timeout`, CI and service managers stop with SIGTERM: turn it into an interrupt so the
+    # teardown still runs and nothing is left behind.
+    signal.signal(signal.SIGTERM, _interrupt)
     result = Demo(work, model_dir, quick=args.quick).run()
     if args.result_json:
         args.result_json.write_text(json.dumps(asdict(result), indent=2))

@@ -230,6 +230,8 @@ class Demo:
             jsonl = JsonLinesSink(stream)
 
             def sink(event: dict) -> None:
+                if stream.closed:  # a call thread still finishing after an interrupt
+                    return
                 jsonl(event)
                 self.say(_event_line(event))
 

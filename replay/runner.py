@@ -89,7 +89,9 @@ def replay_calls(calls: Sequence[Call], make_transport: Callable[[], Transport],
         if timer:
             timer.cancel()
     except KeyboardInterrupt:
-        stop.set()
+        stop.set()  # calls stop at their next chunk; give in-flight requests a moment
+        for thread in threads:
+            thread.join(timeout=5)
         raise
     if failures:
         raise RuntimeError(f"{len(failures)} call(s) crashed: {failures[0]}") from failures[0]
