@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -86,8 +87,6 @@ def start_server(kind: str, model_dir: Path) -> tuple[subprocess.Popen, str]:
 
 
 def stop_server(proc: subprocess.Popen) -> None:
-    import os
-
     try:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(20)
@@ -179,6 +178,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 1
     print(format_table(results, args.target))
+    # The machine may be shared: the load says how much CPU the servers really had.
+    print("load average (1, 5, 15 min) at the end: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
     if args.json:
         args.json.write_text(json.dumps({k: [asdict(t) for t in v] for k, v in results.items()}, indent=2))
     return 0
