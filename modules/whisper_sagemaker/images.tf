@@ -2,10 +2,17 @@
 # Containers registry account of each region (Hugging Face PyTorch inference,
 # CUDA 12.4 + cuDNN 9, which ctranslate2 >= 4.5 needs). Regions not listed here
 # use 763104351884; opt-in regions and partitions have their own accounts.
+#
+# Source (checked 2026-11): aws/sagemaker-python-sdk
+# sagemaker-core/src/sagemaker/core/image_uri_config/huggingface.json, inference
+# 4.49.0 / pytorch2.6.0 ("registries"; py312; gpu container_version cu124-ubuntu22.04;
+# repository huggingface-pytorch-inference); the tag is built as in that SDK's
+# image_uris.py: "<pytorch>-transformers<version>-gpu-<py>-<container_version>".
 locals {
   dlc_registry_accounts = {
     "af-south-1"     = "626614931356"
     "ap-east-1"      = "871362719292"
+    "ap-northeast-3" = "364406365360"
     "ap-south-2"     = "772153158452"
     "ap-southeast-3" = "907027046896"
     "ap-southeast-4" = "457447274322"
@@ -20,6 +27,8 @@ locals {
     "me-south-1"     = "217643126080"
     "us-gov-east-1"  = "446045086412"
     "us-gov-west-1"  = "442386744353"
+    "us-iso-east-1"  = "886529160074"
+    "us-isob-east-1" = "094389454867"
   }
   dlc_default_account = "763104351884"
   dlc_repository      = "huggingface-pytorch-inference"

@@ -64,6 +64,20 @@ run "defaults_with_artifact" {
   }
 }
 
+run "opt_in_region_uses_its_own_registry" {
+  # ap-northeast-3's DLCs live in 364406365360, not the default 763104351884
+  # (sagemaker-python-sdk image_uri_config/huggingface.json).
+  command = plan
+  override_data {
+    target = data.aws_region.current
+    values = { region = "ap-northeast-3" }
+  }
+  assert {
+    condition     = aws_sagemaker_model.this[0].primary_container[0].image == "364406365360.dkr.ecr.ap-northeast-3.amazonaws.com/huggingface-pytorch-inference:2.6.0-transformers4.49.0-gpu-py312-cu124-ubuntu22.04"
+    error_message = "ap-northeast-3 must pull from its own DLC registry account"
+  }
+}
+
 run "autoscaling_off_creates_no_scaling_resources" {
   command = plan
   variables { enable_autoscaling = false }
