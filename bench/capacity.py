@@ -138,8 +138,8 @@ def _f(value: float | None) -> str:
 
 
 def format_table(results: dict[str, list[Trial]], target_s: float) -> str:
-    lines = [f"{'server':<9} {'calls':>5} {'p50 s':>6} {'p95 s':>6} {'req/s':>6} {'req p50':>7} {'failed':>6} {'lost':>4} "
-             f"{'WER':>6}  p95 < {target_s:g} s"]
+    lines = [f"{'server':<9} {'calls':>5} {'p50 s':>6} {'p95 s':>6} {'req/s':>6} {'req p50':>7} {'failed':>6} "
+             f"{'lost':>4} {'WER':>6}  p95 < {target_s:g} s"]
     for kind, trials in results.items():
         for t in trials:
             lines.append(f"{kind:<9} {t.calls:>5} {_f(t.p50_s):>6} {_f(t.p95_s):>6} {t.requests_per_s:>6.2f} "

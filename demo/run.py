@@ -184,7 +184,7 @@ class Demo:
             self.result.shim_outputs = outputs
             for key, value in outputs.items():
                 self.say(f"      stack output {key} = {value}")
-            done.append(f"shim stack deployed")
+            done.append("shim stack deployed")
         self.result.endpoint_name = self.result.shim_outputs.get("WhisperSageMakerEndpointName", DEFAULT_ENDPOINT)
         return ", ".join(done) or "nothing deployable here (see the notices)"
 

@@ -10,6 +10,7 @@ import sys
 
 import numpy as np
 import pytest
+from e2e_testlib import REPO, StandIn
 
 from replay.call_source import read_call_wav, synthetic_call, write_call_wav
 from replay.clock import VirtualClock
@@ -20,8 +21,6 @@ from replay.payload import GrowingPayload
 from replay.runner import replay_calls
 from replay.transcriber import CallTranscriber, read_text
 from replay.transport import HttpTransport, TransportError
-
-from e2e_testlib import REPO, StandIn
 
 
 class FakeEndpoint:
