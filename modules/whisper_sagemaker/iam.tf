@@ -112,7 +112,9 @@ data "aws_iam_policy_document" "this" {
 resource "aws_iam_role" "this" {
   count = local.create_role ? 1 : 0
 
-  name_prefix          = "${substr(var.name, 0, 32)}-sagemaker-"
+  # The provider caps name_prefix at 38 characters (64 minus its 26-character unique
+  # suffix: roleNamePrefixMaxLen in internal/service/iam/role.go); 27 + "-sagemaker-" = 38.
+  name_prefix          = "${substr(var.name, 0, 27)}-sagemaker-"
   assume_role_policy   = data.aws_iam_policy_document.assume[0].json
   permissions_boundary = var.role_permissions_boundary
   tags                 = var.tags

@@ -78,6 +78,16 @@ run "opt_in_region_uses_its_own_registry" {
   }
 }
 
+run "longest_name_fits_the_providers_prefix_limits" {
+  # name_prefix limits in hashicorp/aws: IAM role 38, S3 bucket 37, SageMaker 37.
+  command = plan
+  variables { name = "abcdefghij-abcdefghij-abcdefghij-abcdefghij-abcdefghij-abcdefgh" }
+  assert {
+    condition     = length(aws_iam_role.this[0].name_prefix) <= 38 && length(aws_sagemaker_endpoint_configuration.this[0].name_prefix) <= 37 && length(aws_sagemaker_model.this[0].name) <= 63
+    error_message = "a 63-character name must still give name prefixes the provider accepts"
+  }
+}
+
 run "autoscaling_off_creates_no_scaling_resources" {
   command = plan
   variables { enable_autoscaling = false }
