@@ -228,9 +228,15 @@ variable "deployment_config" {
   })
   default = null
 
+  # hashicorp/aws: deployment_config needs ExactlyOneOf blue_green_update_policy /
+  # rolling_update_policy, and auto_rollback_configuration.alarms takes 1-10 alarms.
   validation {
-    condition     = var.deployment_config == null || !(try(var.deployment_config.rolling, null) != null && try(var.deployment_config.blue_green, null) != null)
-    error_message = "deployment_config takes either rolling or blue_green, not both."
+    condition     = var.deployment_config == null || (try(var.deployment_config.rolling, null) != null) != (try(var.deployment_config.blue_green, null) != null)
+    error_message = "deployment_config takes exactly one of rolling or blue_green (the provider requires one update policy)."
+  }
+  validation {
+    condition     = var.deployment_config == null || length(try(var.deployment_config.auto_rollback_alarm_names, [])) <= 10
+    error_message = "deployment_config.auto_rollback_alarm_names takes at most 10 alarms."
   }
 }
 

@@ -173,3 +173,12 @@ run "kms_on_p3_accepted" {
     kms_key_arn   = "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000"
   }
 }
+
+run "deployment_config_without_update_policy_rejected" {
+  # The provider needs exactly one of blue_green_update_policy / rolling_update_policy.
+  command = plan
+  variables {
+    deployment_config = { auto_rollback_alarm_names = ["whisper-5xx"] }
+  }
+  expect_failures = [var.deployment_config]
+}
