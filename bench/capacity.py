@@ -32,8 +32,9 @@ from replay.runner import replay_calls
 from replay.transport import HttpTransport
 
 REPO = Path(__file__).resolve().parent.parent
-# ~12 s calls: a long, a short and a medium utterance, so partials and finals mix.
-DEFAULT_CLIPS = ("librivox-0880", "cards-002", "goforward")
+# ~20 s calls of six short turns (1.1-3.5 s, like most call-centre utterances): enough
+# finals per call for a p95, short enough to try several call counts in a few minutes.
+DEFAULT_CLIPS = ("cards-001", "cards-002", "goforward", "cards-003", "cards-005", "cards-004")
 SERVERS = {
     "ours": ["-m", "inference", "serve"],
     "original": ["-m", "bench.original_server"],
