@@ -34,7 +34,7 @@ class WindowPolicy:
     """How long the encoder window is: the audio plus ``margin_s``, or always 30 s."""
 
     short: bool = True
-    margin_s: float = 3.0
+    margin_s: float = 6.0
 
     @classmethod
     def from_env(cls) -> WindowPolicy:

@@ -35,8 +35,8 @@ def test_bad_model_settings(env, message):
 def test_window_policy(monkeypatch):
     monkeypatch.delenv("WHISPER_ENCODER_WINDOW", raising=False)
     monkeypatch.delenv("WHISPER_WINDOW_MARGIN_S", raising=False)
-    assert WindowPolicy.from_env() == WindowPolicy(True, 3.0)
-    assert WindowPolicy.from_env().margin_frames == 300
+    assert WindowPolicy.from_env() == WindowPolicy(True, 6.0)
+    assert WindowPolicy.from_env().margin_frames == 600
     monkeypatch.setenv("WHISPER_ENCODER_WINDOW", "30s")
     assert WindowPolicy.from_env().margin_frames is None
     monkeypatch.setenv("WHISPER_ENCODER_WINDOW", "short")
