@@ -196,7 +196,8 @@ def _parse_uint8_csv(body: bytes, start: int, end: int) -> np.ndarray | None:
     chars = np.frombuffer(text, dtype=np.uint8)
     offset = chars - np.uint8(_ZERO)
     is_digit = offset < 10
-    if ((offset[1:-1] == 0) & ~is_digit[:-2] & is_digit[2:]).any() or (offset[0] == 0 and chars.size > 1 and is_digit[1]):
+    leading_zero = (offset[1:-1] == 0) & ~is_digit[:-2] & is_digit[2:]
+    if leading_zero.any() or (offset[0] == 0 and chars.size > 1 and is_digit[1]):
         return None  # JSON forbids leading zeros
     with warnings.catch_warnings():
         warnings.simplefilter("error", DeprecationWarning)  # numpy's "could not read to its end"
