@@ -71,6 +71,7 @@ def aws_endpoint(tmp_path_factory: pytest.TempPathFactory):
     line = proc.stdout.readline().strip()
     if not line.startswith("ready "):
         proc.kill()
+        proc.stdout.close()
         pytest.fail(f"local AWS (moto) failed to start: {line!r}")
     mp = pytest.MonkeyPatch()
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):

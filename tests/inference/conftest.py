@@ -72,32 +72,3 @@ def server(model_dir: Path, tmp_path_factory: pytest.TempPathFactory):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-
-
-@pytest.fixture(scope="session")
-def aws_endpoint():
-    """The shared moto server fixture, with its stdout pipe closed at teardown.
-
-    tests/conftest.py's ``aws_endpoint`` leaves ``proc.stdout`` open, which
-    ``filterwarnings = error`` turns into a teardown error (ResourceWarning).
-    Same server, same environment; drop this copy once the shared one closes it.
-    """
-    env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-               AWS_DEFAULT_REGION="us-east-1")
-    proc = subprocess.Popen([sys.executable, str(REPO / "scripts" / "local_aws.py")],
-                            stdout=subprocess.PIPE, text=True, env=env)
-    line = proc.stdout.readline().strip()
-    if not line.startswith("ready "):
-        proc.kill()
-        proc.stdout.close()
-        pytest.fail(f"local AWS (moto) failed to start: {line!r}")
-    patch = pytest.MonkeyPatch()
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
-        patch.setenv(key, env[key])
-    try:
-        yield line.split(" ", 1)[1]
-    finally:
-        patch.undo()
-        proc.terminate()
-        proc.wait(timeout=10)
-        proc.stdout.close()
