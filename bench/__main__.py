@@ -1,0 +1,37 @@
+"""``python -m bench [NAME ...]``: run the benchmarks, each printing its own table.
+
+NAME is any of ``inference`` (handler latency/WER vs LCA's original), ``builder``
+(package+upload vs plain boto3, no-op rebuild) and ``capacity`` (simultaneous LCA calls
+per instance vs the original); none means all three. Each is also runnable alone as
+``python -m bench.<module>`` with its own options.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+
+BENCHMARKS = {
+    "inference": "bench.inference_latency",
+    "builder": "bench.builder_upload",
+    "capacity": "bench.capacity",
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    names = list(sys.argv[1:] if argv is None else argv) or list(BENCHMARKS)
+    unknown = [n for n in names if n not in BENCHMARKS]
+    if unknown:
+        print(f"ERROR: unknown benchmark {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}",
+              file=sys.stderr)
+        return 2
+    worst = 0
+    for name in names:
+        print(f"\n== {name} ({BENCHMARKS[name]}) ==", flush=True)
+        worst = max(worst, importlib.import_module(BENCHMARKS[name]).main([]))
+    return worst
+
+
+if __name__ == "__main__":
+    sys.exit(main())
