@@ -73,9 +73,12 @@ def transcribe(model: WhisperModel, request: DecodedRequest, params: Parameters,
 
 
 def _run(model: WhisperModel, request: DecodedRequest, p: Parameters, margin_frames: int | None):
-    # With the short window a loop is cut off early (then caught by _looks_like_a_loop)
-    # instead of running to Whisper's 448 tokens.
-    max_new_tokens = _token_budget(request.seconds) if margin_frames is not None else None
+    # A loop is cut off at the budget instead of running to Whisper's 448 tokens: with the
+    # short window it is then caught by _looks_like_a_loop; with the 30 s window (the
+    # fallback) it still bounds the request, since LCA waits for each answer and one
+    # 5-8 s request lags every later transcript of the call. Beyond one window the
+    # budget would apply per window, so long audio keeps faster-whisper's own limit.
+    max_new_tokens = _token_budget(request.seconds) if request.seconds <= 30 else None
     with encoder_window(margin_frames):
         generator, info = model.transcribe(
             request.audio,

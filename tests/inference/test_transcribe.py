@@ -55,6 +55,22 @@ def test_full_30s_window_agrees_with_the_short_window(transcriber, jfk, monkeypa
     assert wer([jfk.reference], [short["text"]]) <= 0.1
 
 
+def test_30s_window_decodes_of_utterances_are_token_bounded(transcriber, jfk, monkeypatch):
+    """The 30 s fallback must not run a hallucination loop to 448 tokens: LCA waits on it."""
+    seen = []
+    real = transcriber.model.transcribe
+
+    def recording(*args, **kwargs):
+        seen.append(kwargs["max_new_tokens"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(transcriber.model, "transcribe", recording)
+    monkeypatch.setattr(transcriber, "window", type(transcriber.window)(short=False))
+    answer = invoke(transcriber, jfk.path.read_bytes(), "audio/wav")
+    assert seen == [int(12 + 6 * jfk.seconds)]
+    assert wer([jfk.reference], [answer["text"]]) <= 0.1  # the budget leaves real speech whole
+
+
 def test_word_timestamps_and_no_speech_prob_on_request(transcriber, jfk):
     answer = invoke(transcriber, json.dumps({
         "audio_input": list(jfk.path.read_bytes()),
