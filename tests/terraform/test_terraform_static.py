@@ -56,7 +56,7 @@ def test_checkov_passes_with_justified_skips(tools_bin: Path, tmp_path: Path) ->
 
 def test_readme_tables_match_the_code() -> None:
     proc = subprocess.run([sys.executable, str(REPO / "scripts" / "terraform_docs.py"), "--check",
-                           str(MODULE), str(LCA_MODULE)], capture_output=True, text=True, timeout=120)
+                           str(MODULE), str(LCA_MODULE), str(REPO)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
 
 
