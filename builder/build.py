@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import archive, fetch, layout, manifest, plan, upload, wheels
+from .digest import sha256_file
 from .errors import BuilderError
 from .models import is_commit, model_spec
 
@@ -45,7 +46,7 @@ def _bar(total: int, description: str, enabled: bool):
 
 def _tree_digest(root: Path) -> tuple[str, int, dict[str, str]]:
     files = sorted(p for p in root.rglob("*") if p.is_file())
-    digests = {p.relative_to(root).as_posix(): plan.sha256_file(p) for p in files}
+    digests = {p.relative_to(root).as_posix(): sha256_file(p) for p in files}
     listing = "".join(f"{digest}  {name}\n" for name, digest in digests.items())
     return hashlib.sha256(listing.encode()).hexdigest(), sum(p.stat().st_size for p in files), digests
 
@@ -57,7 +58,7 @@ def _local_artifact(selection: plan.Selection, output: Path, key: str) -> tuple[
         return None
     if selection.layout == "tar.gz":
         path = output / TAR_NAME
-        if path.is_file() and plan.sha256_file(path) == previous["artifact"]["sha256"]:
+        if path.is_file() and sha256_file(path) == previous["artifact"]["sha256"]:
             return previous["artifact"]["sha256"], path.stat().st_size
     elif (output / DIR_NAME).is_dir():
         sha256, size, _ = _tree_digest(output / DIR_NAME)

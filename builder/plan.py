@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__, layout, wheels
+from .digest import sha256_file
 from .errors import BuilderError
 from .models import is_commit, model_spec
 
@@ -59,14 +60,6 @@ class Selection:
             spec = model_spec(self.model_size)
             return spec.repo, self.revision or spec.revision
         return self.hf_repo, self.revision or "main"
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def model_inputs(selection: Selection, resolved_revision: str | None = None) -> dict:

@@ -14,7 +14,6 @@ never drifts. Wheels are cached in ``~/.cache/whisper-sagemaker/wheels``
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -25,6 +24,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .digest import sha256_file
 from .errors import BuilderError
 
 logger = logging.getLogger(__name__)
@@ -99,14 +99,6 @@ def requirements_txt() -> str:
     lines = ["# Installed by the SageMaker inference toolkit at container start, offline.",
              "--no-index", "--find-links ./wheels", *top_level_requirements()]
     return "\n".join(lines) + "\n"
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 _VERIFIED = ".verified.json"
