@@ -17,17 +17,14 @@ import argparse
 import json
 import math
 import os
-import signal
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
+import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bench.lca_workload import default_model_dir, load_clips
+from demo.processes import Child, free_port, wait_for_ping
 from replay.call_source import synthetic_call
 from replay.report import summarise
 from replay.runner import replay_calls
@@ -60,44 +57,18 @@ class Trial:
     passed: bool
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(kind: str, model_dir: Path) -> tuple[subprocess.Popen, str]:
+def start_server(kind: str, model_dir: Path, log: Path) -> tuple[Child, str]:
     """Start one server in its own process group and wait for /ping 200."""
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, *SERVERS[kind], "--model-dir", str(model_dir), "--port", str(port)],
-                            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    port = free_port()
+    child = Child(kind, [sys.executable, *SERVERS[kind], "--model-dir", str(model_dir), "--port", str(port)],
+                  log, cwd=REPO)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the {kind} server exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/ping", timeout=2) as response:
-                if response.status == 200:
-                    return proc, url
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.25)
-    stop_server(proc)
-    raise RuntimeError(f"the {kind} server did not answer /ping within 180 s")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
     try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(20)
-    except ProcessLookupError:
-        pass
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+        wait_for_ping(url, child, timeout=180)
+    except RuntimeError:
+        child.stop()
+        raise
+    return child, url
 
 
 # A p95 over a handful of finals is just the worst one: few calls get longer calls.
@@ -122,18 +93,19 @@ def run_trial(kind: str, url: str, clips: list, calls: int, target_s: float, sta
 def measure(kind: str, model_dir: Path, clips: list, max_calls: int, target_s: float, stagger_s: float,
             log=print) -> list[Trial]:
     """Trials at 1, 2, ... calls until one fails the target (that one is kept in the list)."""
-    proc, url = start_server(kind, model_dir)
     trials = []
-    try:
-        run_trial(kind, url, clips[:1], 1, target_s, stagger_s)  # warm-up: first requests are slower
-        for calls in range(1, max_calls + 1):
-            trial = run_trial(kind, url, clips, calls, target_s, stagger_s)
-            trials.append(trial)
-            log(f"  {kind:<8} {calls} call(s): p95 {_f(trial.p95_s)} s -> {'ok' if trial.passed else 'over'}")
-            if not trial.passed:
-                break
-    finally:
-        stop_server(proc)
+    with tempfile.TemporaryDirectory() as scratch:
+        child, url = start_server(kind, model_dir, Path(scratch) / "server.log")
+        try:
+            run_trial(kind, url, clips[:1], 1, target_s, stagger_s)  # warm-up: first requests are slower
+            for calls in range(1, max_calls + 1):
+                trial = run_trial(kind, url, clips, calls, target_s, stagger_s)
+                trials.append(trial)
+                log(f"  {kind:<8} {calls} call(s): p95 {_f(trial.p95_s)} s -> {'ok' if trial.passed else 'over'}")
+                if not trial.passed:
+                    break
+        finally:
+            child.stop()
     return trials
 
 

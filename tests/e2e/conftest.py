@@ -3,16 +3,13 @@ stand-in server (client-protocol checks only), and the real inference server."""
 
 from __future__ import annotations
 
-import socket
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 from e2e_testlib import REPO, StandIn
+
+from demo.processes import Child, free_port, wait_for_ping
 
 
 @pytest.fixture(scope="session")
@@ -28,36 +25,20 @@ def standin():
         yield server
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def real_server(model_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     """The real local endpoint (``python -m inference serve``) on the real tiny.en model; yields its URL."""
-    port = _free_port()
-    log = open(tmp_path_factory.mktemp("server") / "server.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "inference", "serve", "--model-dir", str(model_dir),
-                             "--port", str(port)], cwd=REPO, stdout=log, stderr=log, start_new_session=True)
+    port = free_port()
+    server = Child("inference server", [sys.executable, "-m", "inference", "serve", "--model-dir", str(model_dir),
+                                        "--port", str(port)],
+                   tmp_path_factory.mktemp("server") / "server.log", cwd=REPO)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"inference server exited with {proc.returncode}")
-            try:
-                with urllib.request.urlopen(f"{url}/ping", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("inference server did not answer /ping within 180 s")
-            time.sleep(0.25)
+        wait_for_ping(url, server, timeout=180)
+    except RuntimeError as exc:
+        server.stop()
+        pytest.fail(str(exc))
+    try:
         yield url
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
+        server.stop()

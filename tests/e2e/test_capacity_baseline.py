@@ -11,9 +11,9 @@ from bench.wer import wer
 from replay.lca_audio import lca_request_body, wav_bytes
 
 
-def test_original_server_serves_lcas_requests(model_dir, clips):
+def test_original_server_serves_lcas_requests(model_dir, clips, tmp_path):
     clip = next(c for c in clips if c.name == "goforward")
-    proc, url = capacity.start_server("original", model_dir)
+    server, url = capacity.start_server("original", model_dir, tmp_path / "server.log")
     try:
         body = lca_request_body(wav_bytes(telephone_audio(clip.path)))
         request = urllib.request.Request(f"{url}/invocations", data=body,
@@ -21,8 +21,8 @@ def test_original_server_serves_lcas_requests(model_dir, clips):
         with urllib.request.urlopen(request, timeout=120) as response:
             answer = json.loads(response.read())
     finally:
-        capacity.stop_server(proc)
-    assert proc.poll() is not None
+        server.stop()
+    assert server.proc.poll() is not None
     assert set(answer) == {"text", "language", "segments"}
     assert wer([clip.reference], [answer["text"]]) <= 0.25, answer["text"]
 
