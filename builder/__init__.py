@@ -6,5 +6,9 @@ into a byte-reproducible ``model.tar.gz``, uploads it to a content-addressed S3
 key and writes ``manifest.json``.
 """
 
-# Part of every content key: bump it whenever the artifact layout changes.
-__version__ = "0.1.0"
+from .models import load_pins
+
+# The artifact format's salt, part of every content key. It lives in pins.json (the
+# Terraform module reads it there); bump it whenever the builder writes different
+# bytes for the same inputs.
+ARTIFACT_FORMAT: str = load_pins()["artifact_format"]

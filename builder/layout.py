@@ -3,14 +3,16 @@
 ```
 config.json, model.bin, tokenizer.json, vocabulary.*   the CTranslate2 model, at the root
 code/inference.py                 imports model_fn/input_fn/predict_fn/output_fn
-code/whisper_inference/...        this repo's ``inference`` package, copied as is
+code/whisper_inference/*.py       this repo's ``inference`` package's Python files
 code/requirements.txt             --no-index --find-links ./wheels + the runtime pins
 code/wheels/*.whl                 vendored runtime wheels
 ```
 
 The package is renamed ``whisper_inference`` because the toolkit imports the
 user module ``inference`` (``code/inference.py``): a package of that name would
-shadow it. Stdlib only: ``plan`` hashes the handler files listed here.
+shadow it. Stdlib only: ``plan`` hashes the handler files listed here. Changing what this
+module writes for the same inputs (``ENTRY_MODULE``, the layout) means bumping the artifact
+format in ``pins.json``.
 """
 
 from __future__ import annotations
@@ -44,17 +46,15 @@ def default_handler_dir() -> Path:
 
 
 def handler_files(handler_dir: Path) -> list[Path]:
-    """The handler package's files, sorted, without bytecode caches.
+    """The handler package's Python files, sorted: what the endpoint runs (its docs are not shipped).
 
     Raises:
         BuilderError: ``handler_dir`` has no ``handler.py``.
     """
     if not (handler_dir / "handler.py").is_file():
         raise BuilderError(f"{handler_dir} has no handler.py: not the inference package")
-    return sorted(
-        path for path in handler_dir.rglob("*")
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix not in {".pyc", ".pyo"}
-    )
+    return sorted(path for path in handler_dir.rglob("*.py")
+                  if path.is_file() and "__pycache__" not in path.relative_to(handler_dir).parts)
 
 
 def model_files(model_dir: Path) -> list[Path]:

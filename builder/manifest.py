@@ -8,7 +8,7 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import __version__
+from . import ARTIFACT_FORMAT
 
 FILE_NAME = "manifest.json"
 
@@ -22,7 +22,7 @@ def make(*, content_key: str, model_size: str | None, repo: str | None, revision
     of its sorted ``"<sha256>  <name>"`` listing (what ``sha256sum`` prints).
     """
     return {
-        "builder_version": __version__,
+        "artifact_format": ARTIFACT_FORMAT,
         "created_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "content_key": content_key,
         "model": {"size": model_size, "repo": repo, "revision": revision, "local_dir": model_dir},

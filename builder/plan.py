@@ -1,12 +1,15 @@
 """The artifact's content key, computed cheaply and offline before anything is built.
 
 The key is the SHA-256 of every input that shapes the artifact's bytes: the
-model (Hub repo + commit, or a local directory's file hashes), the handler
-source files, the locked wheel list, the layout options and the builder
-version. Because builds are byte-reproducible, equal keys mean equal artifacts:
-the S3 key ``PREFIX/<content key>/model.tar.gz`` names the content, and a
-Terraform ``external`` data source can read it without building (the
-terraform-aws-lambda ``package.py`` pattern). Stdlib only.
+model (Hub repo + commit, or a local directory's file hashes), the handler's
+Python files, the requirements and the wheel lock, the layout options and the
+artifact format's salt. Because builds are byte-reproducible, equal keys mean
+equal artifacts: the S3 key ``PREFIX/<content key>/model.tar.gz`` names the
+content (the terraform-aws-lambda ``package.py`` pattern). The Terraform module
+computes the same key in HCL from the same files (``jsonencode`` + ``sha256``,
+see ``modules/whisper_sagemaker/modules/content_key``), so a plan needs no
+Python and no extra provider: keep :func:`canonical_json` and that module in
+step. Stdlib only.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import __version__, layout, wheels
+from . import ARTIFACT_FORMAT, layout, wheels
 from .digest import sha256_file
 from .errors import BuilderError
 from .models import is_commit, model_spec
@@ -76,32 +79,52 @@ def model_inputs(selection: Selection, resolved_revision: str | None = None) -> 
 
 
 def content_inputs(selection: Selection, resolved_revision: str | None = None) -> dict:
-    """Everything that shapes the artifact's bytes, as a JSON-able dict."""
+    """Everything that shapes the artifact's bytes, as a JSON-able dict.
+
+    Only what the endpoint runs counts: the handler's Python files (not its
+    docs), the requirements the container installs and the wheel lock. What the
+    builder's own code writes (``code/inference.py``, the requirements header,
+    the wheels left to the image) is covered by the artifact format's salt.
+    """
     model = model_inputs(selection, resolved_revision)  # first: its errors are the likelier ones
     handler_dir = selection.handler_dir or layout.default_handler_dir()
     handler = {p.relative_to(handler_dir).as_posix(): sha256_file(p) for p in layout.handler_files(handler_dir)}
     inputs = {
-        "builder_version": __version__,
+        "artifact_format": ARTIFACT_FORMAT,
         "model": model,
         "handler": handler,
-        "entry_module": hashlib.sha256(layout.ENTRY_MODULE.encode()).hexdigest(),
         "layout": selection.layout,
         "gzip_level": selection.gzip_level if selection.layout == "tar.gz" else None,
         "wheels": None,
     }
     if selection.wheels == "vendor":
-        inputs["wheels"] = {
-            "lock": sha256_file(wheels.LOCK_FILE),
-            "requirements": hashlib.sha256(wheels.requirements_txt().encode()).hexdigest(),
-            "provided_by_image": sorted(wheels.PROVIDED_BY_IMAGE),
-        }
+        inputs["wheels"] = {"lock": sha256_file(wheels.LOCK_FILE),
+                            "requirements": sha256_file(wheels.REQUIREMENTS_IN)}
     return inputs
 
 
+# What Go's encoding/json (behind HCL's jsonencode) escapes that Python's json.dumps does not.
+_GO_ESCAPES = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
+                             "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def canonical_json(value: object) -> str:
+    """JSON exactly as HCL's ``jsonencode`` writes it: sorted keys, no spaces, UTF-8, Go's escapes.
+
+    The inputs hold strings, integers and null only (the two sides format floats differently).
+    """
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return text.translate(_GO_ESCAPES)
+
+
+def key_of(inputs: dict) -> str:
+    """SHA-256 hex of the canonical JSON of content inputs."""
+    return hashlib.sha256(canonical_json(inputs).encode()).hexdigest()
+
+
 def content_key(selection: Selection, resolved_revision: str | None = None) -> str:
-    """SHA-256 hex of the canonical JSON of :func:`content_inputs`."""
-    canonical = json.dumps(content_inputs(selection, resolved_revision), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    """The content key of :func:`content_inputs`."""
+    return key_of(content_inputs(selection, resolved_revision))
 
 
 def s3_base(prefix: str, key: str) -> str:
@@ -116,15 +139,16 @@ def s3_key(prefix: str, key: str, layout_name: str) -> str:
 
 
 def plan(selection: Selection, bucket: str | None = None, prefix: str = "whisper") -> dict[str, str]:
-    """One flat dict of strings (what a Terraform ``external`` data source accepts)."""
+    """One flat dict of strings naming the artifact a build would produce (hashes each input once)."""
     selection.validate()
-    key = content_key(selection)
-    model = model_inputs(selection)
+    inputs = content_inputs(selection)
+    key = key_of(inputs)
+    model = inputs["model"]
     result = {
         "content_key": key,
         "s3_key": s3_key(prefix, key, selection.layout),
         "layout": selection.layout,
-        "builder_version": __version__,
+        "artifact_format": ARTIFACT_FORMAT,
         "model_size": selection.model_size or "",
         "repo": model.get("repo", ""),
         "revision": model.get("revision", ""),

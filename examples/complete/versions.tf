@@ -6,9 +6,5 @@ terraform {
       source  = "hashicorp/aws"
       version = ">= 6.21"
     }
-    external = {
-      source  = "hashicorp/external"
-      version = ">= 2.3"
-    }
   }
 }

@@ -2,13 +2,13 @@
 # model_data_s3_prefix (uncompressed), the builder's manifest.json, or (none given)
 # the module builds it with `python -m builder` into the bucket.
 #
-# manifest.json keys read (tolerantly, older flat names accepted): s3.uri (or s3_uri),
-# artifact.layout (or layout; "tar.gz" or "uncompressed").
+# manifest.json keys read (as `python -m builder build` writes them): s3.uri, artifact.layout
+# ("tar.gz" or "uncompressed").
 
 locals {
   manifest        = var.manifest_path == null ? null : jsondecode(file(var.manifest_path))
-  manifest_uri    = try(local.manifest.s3.uri, local.manifest.s3_uri, null)
-  manifest_layout = try(local.manifest.artifact.layout, local.manifest.layout, "tar.gz")
+  manifest_uri    = try(local.manifest.s3.uri, null)
+  manifest_layout = var.manifest_path == null ? null : local.manifest.artifact.layout
 
   build_artifact = local.create && var.model_data_url == null && var.model_data_s3_prefix == null && var.manifest_path == null
 
@@ -18,7 +18,7 @@ locals {
   # "" only when misconfigured; terraform_data's precondition then says why.
   build_bucket = local.bucket_name == null ? "" : local.bucket_name
   builder_dir  = coalesce(var.builder.working_dir, abspath("${path.module}/../.."))
-  build_plan   = try(data.external.builder_plan[0].result, null)
+  build_plan   = try(module.content_key[0], null)
 
   artifact_uri = (
     var.model_data_url != null ? var.model_data_url :
@@ -37,20 +37,18 @@ locals {
   artifact_bucket   = local.build_artifact ? local.bucket_name : try(local.artifact_location[0], null)
 }
 
-# Cheap, offline: hashes every input that shapes the artifact and names its S3 key.
-# The bucket is not part of the query, so the key is known at plan time even when
-# the bucket is created by this apply.
-data "external" "builder_plan" {
-  count = local.build_artifact ? 1 : 0
+# Cheap, offline: hashes every input that shapes the artifact (in HCL, the same inputs and
+# canonical JSON as `python -m builder plan`) and names its S3 key. The bucket is not part of
+# the key, so the key is known at plan time even when the bucket is created by this apply.
+module "content_key" {
+  source = "./modules/content_key"
+  count  = local.build_artifact ? 1 : 0
 
-  program     = [var.builder.python, "-m", "builder", "plan", "--stdin"]
-  working_dir = local.builder_dir
-  query = {
-    model_size = var.model_size
-    prefix     = var.builder.prefix
-    layout     = var.builder.layout
-    wheels     = var.builder.wheels
-  }
+  builder_dir = local.builder_dir
+  model_size  = var.model_size
+  prefix      = var.builder.prefix
+  layout      = var.builder.layout
+  wheels      = var.builder.wheels
 }
 
 # The expensive build + upload runs only when the content key (or bucket) changes.

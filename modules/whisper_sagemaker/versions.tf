@@ -9,9 +9,5 @@ terraform {
       # versions sent the old one when name_prefix + create_before_destroy replaced it).
       version = ">= 6.21"
     }
-    external = {
-      source  = "hashicorp/external"
-      version = ">= 2.3"
-    }
   }
 }

@@ -1,5 +1,5 @@
 # Plan-level logic with mocked providers (`tofu test` / `terraform test` >= 1.7).
-# Needs hashicorp/aws and hashicorp/external installed by `init` (see README, Testing).
+# Needs hashicorp/aws installed by `init` (see README, Testing).
 
 mock_provider "aws" {
   mock_data "aws_region" {
@@ -13,18 +13,6 @@ mock_provider "aws" {
   }
   mock_data "aws_iam_policy_document" {
     defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
-  }
-}
-
-mock_provider "external" {
-  mock_data "external" {
-    defaults = {
-      result = {
-        content_key = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-        s3_key      = "whisper/0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef/model.tar.gz"
-        layout      = "tar.gz"
-      }
-    }
   }
 }
 
