@@ -23,9 +23,9 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bench.lca_workload import default_model_dir, load_clips
 from demo.processes import Child, free_port, wait_for_ping
 from replay.call_source import synthetic_call
+from replay.clips import default_model_dir, load_clips
 from replay.report import summarise
 from replay.runner import replay_calls
 from replay.transport import HttpTransport

@@ -20,8 +20,9 @@ from pathlib import Path
 from types import ModuleType
 
 from bench import lca_workload
-from bench.handler_runner import HookHandler, Run, format_table, percentile, timed_call
+from bench.handler_runner import HookHandler, Run, format_table, timed_call
 from replay.lca_audio import LCA_PARAMETERS
+from replay.report import percentile
 
 logger = logging.getLogger(__name__)
 

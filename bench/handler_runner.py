@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from types import ModuleType
 
 from bench.lca_workload import LcaRequest
-from bench.wer import wer
 from replay.lca_audio import lca_transcript
+from replay.report import percentile
+from replay.wer import wer
 
 CONTENT_TYPE = "application/json"
 # LCA sends no Accept header; the inference toolkits then default to JSON.
@@ -73,7 +74,7 @@ class Run:
     def latencies(self) -> list[float]:
         return [c.seconds for c in self.calls]
 
-    def percentile(self, q: float) -> float:
+    def percentile(self, q: float) -> float | None:
         return percentile(self.latencies, q)
 
     @property
@@ -96,15 +97,6 @@ class Run:
         if not names:
             raise ValueError(f"{self.handler}: no final answers to score")
         return wer([references[n] for n in names], [texts[n] for n in names])
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Linear-interpolated percentile, ``q`` in [0, 100]."""
-    if not values:
-        raise ValueError("no values")
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[min(max(int(round(q)), 1), 99) - 1]
 
 
 def timed_call(handler: HookHandler, request: LcaRequest) -> Call:

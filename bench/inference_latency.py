@@ -24,6 +24,7 @@ from pathlib import Path
 
 from bench import lca_workload, original_handler
 from bench.handler_runner import HookHandler, Run, format_table, median_seconds, run_concurrent, run_interleaved
+from replay.clips import QUICK_CLIPS, default_model_dir, load_clips
 
 logger = logging.getLogger("bench.inference_latency")
 
@@ -111,7 +112,7 @@ def compare(model_dir: Path, clips: Sequence, callers: int, ours_module: str = O
         many.append(run_concurrent(h, requests, callers))
 
     references = {c.name: c.reference for c in clips}
-    payload = lca_workload.long_payload(lca_workload.load_clips(), LONG_PAYLOAD_S)
+    payload = lca_workload.long_payload(load_clips(), LONG_PAYLOAD_S)
     decode = [
         median_seconds(lambda: original_handler.decode_audio_input(payload)),
         median_seconds(lambda: ours_decode(payload)),
@@ -158,7 +159,7 @@ def machine_label() -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench.inference_latency", description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help=f"only the clips {', '.join(lca_workload.QUICK_CLIPS)}")
+    parser.add_argument("--quick", action="store_true", help=f"only the clips {', '.join(QUICK_CLIPS)}")
     parser.add_argument("--sweep", action="store_true", help="measure candidate defaults of our handler instead")
     parser.add_argument("--candidates", choices=("defaults", "window"), default="defaults",
                         help="with --sweep: request defaults of our handler, or encoder windows (use with "
@@ -179,12 +180,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.debug else logging.WARNING, format="%(message)s")
     logging.getLogger("faster_whisper").setLevel(logging.WARNING)  # one line per request otherwise
     try:
-        model_dir = args.model_dir or lca_workload.default_model_dir()
+        model_dir = args.model_dir or default_model_dir()
         if not (model_dir / "model.bin").exists():
             raise FileNotFoundError(f"no CTranslate2 model at {model_dir} (run scripts/setup.sh)")
         if args.callers < 1:
             raise ValueError("--callers must be at least 1")
-        clips = lca_workload.load_clips(lca_workload.QUICK_CLIPS if args.quick else None)
+        clips = load_clips(QUICK_CLIPS if args.quick else None)
         if args.sweep:
             from bench import default_sweep
 

@@ -1,4 +1,4 @@
-"""LCA's real request stream, built from the real speech clips (DESIGN.md, Contract 1).
+"""LCA's real request stream, built from the real speech clips (docs/lca-contract.md, the request).
 
 Each 16 kHz clip is turned into what LCA's call transcriber Lambda sends for one
 utterance on one channel: telephone audio (8 kHz) upsampled back to 16 kHz by
@@ -9,8 +9,6 @@ utterance, and a final request carrying the whole clip. Every request is a JSON
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,19 +19,6 @@ from replay.lca_audio import WHISPER_RATE, lca_request_body, to_telephone, upsam
 
 # LCA re-sends the growing utterance about once a second while the caller speaks.
 PARTIAL_INTERVAL_S = 1.0
-
-# A small, varied subset (1-3.3 s utterances, the bulk of LCA's traffic) for --quick runs.
-QUICK_CLIPS = ("cards-001", "librivox-0880", "goforward", "librivox-0930")
-
-
-@dataclass(frozen=True)
-class SpeechClip:
-    """A real recording with its reference transcript (same fields as the tests' ``Clip``)."""
-
-    name: str
-    path: Path
-    reference: str
-    seconds: float
 
 
 @dataclass(frozen=True)
@@ -51,45 +36,6 @@ class LcaRequest:
     audio_seconds: float
     final: bool
     body: bytes
-
-
-def testdata_root() -> Path:
-    """Where ``scripts/setup.sh`` installs the model and the clips."""
-    env = os.environ.get("WHISPER_SAGEMAKER_CACHE")
-    base = Path(env) if env else Path.home() / ".cache" / "whisper-sagemaker"
-    return base / "testdata"
-
-
-def default_model_dir() -> Path:
-    """The bundled faster-whisper tiny.en CTranslate2 model directory."""
-    return testdata_root() / "models" / "tiny.en"
-
-
-def load_clips(names: tuple[str, ...] | None = None, root: Path | None = None) -> list[SpeechClip]:
-    """Read the clip index written by the setup.
-
-    Args:
-        names: keep only these clips (in index order); ``None`` keeps all.
-        root: the testdata directory; defaults to ``testdata_root()``.
-
-    Raises:
-        FileNotFoundError: the test data is not installed (run ``scripts/setup.sh``).
-        KeyError: a requested clip name is not in the index.
-    """
-    speech = (root or testdata_root()) / "speech"
-    index = speech / "clips.json"
-    if not index.exists():
-        raise FileNotFoundError(f"speech clips missing at {speech}: run scripts/setup.sh")
-    clips = [
-        SpeechClip(c["name"], speech / c["file"], c["reference"], c["seconds"])
-        for c in json.loads(index.read_text())
-    ]
-    if names is None:
-        return clips
-    missing = set(names) - {c.name for c in clips}
-    if missing:
-        raise KeyError(f"unknown clips: {sorted(missing)}")
-    return [c for c in clips if c.name in names]
 
 
 def telephone_audio(path: Path) -> np.ndarray:
@@ -117,7 +63,7 @@ def lca_workload(clips: list, parameters: dict | None = None) -> list[LcaRequest
     """All requests LCA would send for these clips, clip after clip.
 
     Args:
-        clips: objects with ``name`` and ``path`` (``SpeechClip`` or the tests' ``Clip``).
+        clips: objects with ``name`` and ``path`` (``replay.clips.SpeechClip``).
         parameters: the request ``parameters``; ``None`` sends LCA's own (``LCA_PARAMETERS``).
     """
     requests: list[LcaRequest] = []

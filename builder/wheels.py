@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import subprocess
 import sys
@@ -24,6 +23,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .cache import cache_root
 from .digest import sha256_file
 from .errors import BuilderError
 
@@ -65,9 +65,7 @@ def normalise(name: str) -> str:
 
 def cache_dir() -> Path:
     """Where downloaded wheels are kept between builds."""
-    base = os.environ.get("WHISPER_SAGEMAKER_CACHE")
-    root = Path(base) if base else Path.home() / ".cache" / "whisper-sagemaker"
-    return root / "wheels"
+    return cache_root() / "wheels"
 
 
 def read_lock(path: Path = LOCK_FILE) -> list[LockedWheel]:

@@ -30,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--result-json", type=Path, help="write the steps and figures as JSON here")
     args = parser.parse_args(argv)
 
-    from bench.lca_workload import default_model_dir
+    from replay.clips import default_model_dir
     from demo.run import Demo, clean
 
     model_dir = args.model_dir or default_model_dir()

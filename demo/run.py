@@ -22,7 +22,6 @@ BUCKET = "whisper-sagemaker-demo"
 PREFIX = "whisper"
 DEFAULT_ENDPOINT = "whisper-endpoint-lca-demo"  # LCA names it whisper-endpoint-<stack name>
 REGION = "us-east-1"
-QUICK_CLIPS = ("cards-001", "librivox-0880", "goforward", "librivox-0930")
 STEPS = {
     1: "start the local AWS (moto)",
     2: "build the model artifact and upload it to the local S3",
@@ -213,7 +212,7 @@ class Demo:
 
     # -- step 5 ---------------------------------------------------------------------------
     def replay(self) -> str:
-        from bench.lca_workload import load_clips
+        from replay.clips import QUICK_CLIPS, load_clips
         from replay.call_source import synthetic_call, write_call_wav
         from replay.events import JsonLinesSink
         from replay.runner import replay_calls

@@ -57,7 +57,7 @@ def make_calls(args: argparse.Namespace) -> list:
     if args.wav:
         call = read_call_wav(args.wav)
         return [call] * args.calls
-    from bench.lca_workload import load_clips
+    from replay.clips import load_clips
 
     names = tuple(n.strip() for n in args.clips.split(",") if n.strip()) if args.clips else None
     clips = load_clips(names)

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from replay.runner import ReplayRun
+from replay.wer import wer as corpus_wer
 
 
-def percentile(values: list[float], q: float) -> float | None:
-    """Linear-interpolated percentile, None for no values."""
-    return float(np.percentile(values, q)) if values else None
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """Linear-interpolated percentile, ``q`` in [0, 100]; ``None`` for no values.
+
+    No values is an ordinary outcome here (a call whose finals were all lost), so it is
+    an answer, not an error; the formatters print it as ``-``.
+    """
+    return float(np.percentile(values, q)) if len(values) else None
 
 
 @dataclass(frozen=True)
@@ -78,8 +84,6 @@ def summarise(run: ReplayRun) -> ReplaySummary:
                 hyps.append(" ".join(res.final_texts(channel)))
     wer = None
     if refs:
-        from bench.wer import wer as corpus_wer
-
         pairs = [(r, h) for r, h in zip(refs, hyps) if r]
         wer = corpus_wer([r for r, _ in pairs], [h for _, h in pairs])
     return ReplaySummary(

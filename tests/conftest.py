@@ -6,52 +6,32 @@ cache is a broken setup, so it fails loudly instead of skipping.
 
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-
-def testdata_root() -> Path:
-    env = os.environ.get("WHISPER_SAGEMAKER_CACHE")
-    base = Path(env) if env else Path.home() / ".cache" / "whisper-sagemaker"
-    return base / "testdata"
-
-
-@dataclass(frozen=True)
-class Clip:
-    """One real speech recording: 16 kHz mono s16le WAV with its reference transcript."""
-
-    name: str
-    path: Path
-    reference: str
-    seconds: float
+from replay.clips import SpeechClip, default_model_dir, load_clips
 
 
 @pytest.fixture(scope="session")
 def model_dir() -> Path:
-    path = testdata_root() / "models" / "tiny.en"
+    path = default_model_dir()
     if not (path / "model.bin").exists():
         pytest.fail(f"tiny.en model missing at {path}: run scripts/setup.sh (make test does)")
     return path
 
 
 @pytest.fixture(scope="session")
-def clips() -> list[Clip]:
-    speech = testdata_root() / "speech"
-    index = speech / "clips.json"
-    if not index.exists():
-        pytest.fail(f"speech clips missing at {speech}: run scripts/setup.sh (make test does)")
-    return [
-        Clip(c["name"], speech / c["file"], c["reference"], c["seconds"])
-        for c in json.loads(index.read_text())
-    ]
+def clips() -> list[SpeechClip]:
+    try:
+        return load_clips()
+    except FileNotFoundError as exc:
+        pytest.fail(f"{exc} (make test does)")
 
 
 @pytest.fixture(scope="session")
-def jfk(clips: list[Clip]) -> Clip:
+def jfk(clips: list[SpeechClip]) -> SpeechClip:
     return next(c for c in clips if c.name == "jfk")
 
 

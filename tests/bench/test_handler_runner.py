@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bench import lca_workload, original_handler
-from bench.handler_runner import HookHandler, percentile, run_concurrent, run_interleaved
+from bench.handler_runner import HookHandler, run_concurrent, run_interleaved
 
 
 @pytest.fixture(scope="module")
@@ -47,12 +47,3 @@ def test_an_error_answer_counts_as_lost_text(baseline_model, requests):
     assert run.failures == 1
     assert run.final_texts() == {"x": ""}
     assert run.wer({"x": "ten of clubs"}) == 1.0
-
-
-def test_percentile_interpolates():
-    values = [float(v) for v in range(1, 101)]
-    assert percentile(values, 50) == pytest.approx(50.5)
-    assert percentile(values, 95) == pytest.approx(95.05)
-    assert percentile([3.0], 95) == 3.0
-    with pytest.raises(ValueError):
-        percentile([], 50)

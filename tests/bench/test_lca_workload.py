@@ -7,7 +7,6 @@ import json
 import wave
 
 import numpy as np
-import pytest
 import soundfile
 
 from bench import lca_workload
@@ -61,11 +60,3 @@ def test_long_payload_is_50_s_and_fits_sagemakers_6_mb(short_clips):
     _, samples = _audio_of(body)
     assert len(samples) == 50 * 16000
     assert len(body) < 6 * 1024 * 1024
-
-
-def test_load_clips_reads_the_installed_index(clips):
-    loaded = lca_workload.load_clips()
-    assert [(c.name, c.path, c.reference) for c in loaded] == [(c.name, c.path, c.reference) for c in clips]
-    assert [c.name for c in lca_workload.load_clips(("jfk", "cards-001"))] == ["cards-001", "jfk"]
-    with pytest.raises(KeyError, match="no-such-clip"):
-        lca_workload.load_clips(("no-such-clip",))

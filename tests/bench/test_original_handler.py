@@ -7,7 +7,7 @@ import json
 import pytest
 
 from bench import lca_workload, original_handler
-from bench.wer import normalise
+from replay.wer import normalise
 from replay.lca_audio import wav_bytes
 
 ORIGINAL_SEGMENT_KEYS = {

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.wer import wer
+from replay.wer import wer
 from builder.build import Options, build
 from builder.layout import PACKAGE_NAME
 from builder.plan import Selection

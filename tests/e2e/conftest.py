@@ -1,5 +1,4 @@
-"""Fixtures for the end-to-end area: synthetic calls from the real clips, a protocol
-stand-in server (client-protocol checks only), and the real inference server."""
+"""Fixtures for the end-to-end area: the real inference server on the real model."""
 
 from __future__ import annotations
 
@@ -7,22 +6,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from e2e_testlib import REPO, StandIn
+from e2e_testlib import REPO
 
 from demo.processes import Child, free_port, wait_for_ping
-
-
-@pytest.fixture(scope="session")
-def short_call_clips(clips):
-    """Three real utterances (1.1 s, 3.0 s, 2.8 s): a ~11 s call."""
-    chosen = {c.name: c for c in clips}
-    return [chosen["cards-001"], chosen["librivox-0880"], chosen["goforward"]]
-
-
-@pytest.fixture
-def standin():
-    with StandIn() as server:
-        yield server
 
 
 @pytest.fixture(scope="session")

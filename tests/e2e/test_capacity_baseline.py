@@ -7,7 +7,7 @@ import urllib.request
 
 from bench import capacity
 from bench.lca_workload import telephone_audio
-from bench.wer import wer
+from replay.wer import wer
 from replay.lca_audio import lca_request_body, wav_bytes
 
 

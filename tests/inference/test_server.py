@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from bench.wer import wer
+from replay.wer import wer
 from inference.codecs import MAX_PAYLOAD_BYTES
 from inference.handler import Transcriber
 from inference.server import create_app

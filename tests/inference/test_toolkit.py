@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.wer import wer
+from replay.wer import wer
 
 REPO = Path(__file__).resolve().parents[2]
 ENTRY = "from whisper_inference.handler import model_fn, input_fn, predict_fn, output_fn\n"

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from bench.wer import wer
+from replay.wer import wer
 from inference import handler
 from inference.errors import NotAcceptable
 from inference.model import _short_window, encoder_window

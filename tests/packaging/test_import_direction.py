@@ -1,0 +1,59 @@
+"""Imports point down: ``inference`` and ``builder`` are the core, ``replay`` and ``demo``
+use them, ``bench`` uses everything, and nothing imports ``bench``.
+
+Every ``import`` statement of the project's Python files is parsed (top-level and inside
+functions alike), so a lazy import cannot hide a cycle.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+# package -> the project packages it may import (besides itself)
+ALLOWED = {
+    "inference": set(),  # runs alone in the container: no other project package
+    "builder": set(),
+    "replay": {"builder", "inference"},
+    "demo": {"builder", "inference", "replay"},
+    "bench": {"builder", "inference", "replay", "demo"},
+    "scripts": {"builder", "inference", "replay"},
+}
+PROJECT = set(ALLOWED) - {"scripts"}
+
+
+def imported_packages(path: Path) -> set[tuple[int, str]]:
+    """(line, top-level project package) for every absolute import in ``path``."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        else:
+            continue
+        found |= {(node.lineno, n.split(".")[0]) for n in names if n.split(".")[0] in PROJECT}
+    return found
+
+
+def violations(package: str) -> list[str]:
+    bad = []
+    for path in sorted((REPO / package).rglob("*.py")):
+        for line, target in sorted(imported_packages(path)):
+            if target != package and target not in ALLOWED[package]:
+                bad.append(f"{path.relative_to(REPO)}:{line} imports {target}")
+    return bad
+
+
+@pytest.mark.parametrize("package", sorted(ALLOWED))
+def test_imports_point_down(package):
+    assert violations(package) == []
+
+
+def test_the_checker_sees_lazy_imports(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text("import os\n\ndef f():\n    from bench.wer import wer\n    import replay.clips\n")
+    assert imported_packages(module) == {(4, "bench"), (5, "replay")}
