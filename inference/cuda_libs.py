@@ -1,16 +1,18 @@
 """Make CUDA 12's cuBLAS and cuDNN 9 loadable for CTranslate2, whatever the image's layout.
 
-CTranslate2 (>= 4.5) opens ``libcublas.so.12`` and cuDNN 9 with ``dlopen`` by name the
-first time a model runs on the GPU. Images install these either system-wide (the AWS
-Hugging Face PyTorch DLCs: apt packages ``libcublas-12-4`` and ``libcudnn9-cuda-12``) or
-only as pip wheels (``nvidia-cublas-cu12``, ``nvidia-cudnn-cu12``) whose
+On the GPU, CTranslate2 (>= 4.5) opens ``libcublas.so.12`` with ``dlopen`` by name. The
+4.6 wheel also bundles cuDNN 9.1's ``libcudnn.so.9`` shim (renamed by auditwheel), which
+opens cuDNN's sub-libraries (``libcudnn_graph.so.9``, ``libcudnn_ops.so.9``,
+``libcudnn_cnn.so.9`` ...) by name in turn. Images install these either system-wide (the
+AWS Hugging Face PyTorch DLCs: apt packages ``libcublas-12-4`` and ``libcudnn9-cuda-12``)
+or only as pip wheels (``nvidia-cublas-cu12``, ``nvidia-cudnn-cu12``) whose
 ``site-packages/nvidia/*/lib`` directories the dynamic loader never searches.
 
 :func:`ensure_cuda_libraries` asks the loader for each library by name. Whatever it
 cannot find is looked up in those package directories (and the CUDA toolkit's own) and
-loaded by path with ``RTLD_GLOBAL``: glibc then answers CTranslate2's later
-``dlopen("libcudnn.so.9")`` with the library already in the process. If that does not
-help either, it raises :class:`CudaLibraryError` with one line naming what is missing.
+loaded by path with ``RTLD_GLOBAL``: glibc then answers the later ``dlopen`` by name with
+the library already in the process. If that does not help either, it raises
+:class:`CudaLibraryError` with one line naming what is missing.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import ctypes
 import glob
 import logging
+import mmap
 import os
 import site
 import sys
@@ -27,14 +30,16 @@ from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
-# What CTranslate2 itself opens by name (missing any of them: no GPU inference), and the
-# family of libraries each one needs preloaded with it.
-REQUIRED = {"libcublasLt.so.12": "cublas", "libcublas.so.12": "cublas", "libcudnn.so.9": "cudnn"}
+# What is opened by name on the GPU (missing any: no GPU inference), by family. cuDNN
+# counts only when the installed CTranslate2 build uses it (4.5/4.6 do; see uses_cudnn).
+CUBLAS = ("libcublasLt.so.12", "libcublas.so.12")
+CUDNN = ("libcudnn_graph.so.9", "libcudnn_ops.so.9", "libcudnn_cnn.so.9")
+FAMILY = {**dict.fromkeys(CUBLAS, "cublas"), **dict.fromkeys(CUDNN, "cudnn")}
 
 # Everything worth preloading from a package directory, each after what it needs:
-# libcublas needs libcublasLt; libcudnn.so.9 is a shim that opens its sub-libraries by
-# name on demand (the graph library first; the runtime-compiled engines need NVRTC),
-# so those are loaded too, where present, before the shim.
+# libcublas needs libcublasLt; cuDNN's graph library comes first, its engines after it
+# (the runtime-compiled ones need NVRTC), and the package's own libcudnn.so.9 shim last,
+# so that cuDNN calls can resolve to a shim of the same version as the sub-libraries.
 PRELOAD_ORDER = (
     ("libnvrtc.so.12", "cudnn"),
     ("libcublasLt.so.12", "cublas"),
@@ -62,11 +67,13 @@ class Loader:
         dlopen: load a library by name or path; raises ``OSError`` when it cannot.
         lib_dirs: directories that may hold the libraries (pip packages, CUDA toolkit).
         cuda_visible: whether a CUDA device is visible to CTranslate2.
+        uses_cudnn: whether the installed CTranslate2 build calls cuDNN.
     """
 
     dlopen: Callable[[str], object]
     lib_dirs: Callable[[], Sequence[Path]]
     cuda_visible: Callable[[], bool]
+    uses_cudnn: Callable[[], bool]
 
 
 @dataclass
@@ -103,9 +110,10 @@ def ensure_cuda_libraries(device: str, image: str | None = None, loader: Loader 
         return PreloadReport("cpu")
     if not loader.cuda_visible():
         return PreloadReport("no-gpu")
-    missing = _unloadable(loader, REQUIRED)
+    required = CUBLAS + (CUDNN if loader.uses_cudnn() else ())
+    missing = _unloadable(loader, required)
     if not missing:
-        logger.info("CUDA libraries found by the dynamic loader: %s", ", ".join(REQUIRED))
+        logger.info("CUDA libraries found by the dynamic loader: %s", ", ".join(required))
         return PreloadReport("system")
     dirs = [str(d) for d in loader.lib_dirs()]
     report = PreloadReport("preloaded", searched=dirs)
@@ -141,7 +149,7 @@ def _index(dirs: Sequence[str]) -> dict[str, str]:
 
 def _preload(loader: Loader, missing: list[str], found: dict[str, str], report: PreloadReport) -> dict[str, str]:
     """Load, by path and in dependency order, every library of the missing ones' families."""
-    families = {REQUIRED[name] for name in missing}
+    families = {FAMILY[name] for name in missing}
     failures: dict[str, str] = {}
     for name, family in PRELOAD_ORDER:
         if family not in families or name not in found:
@@ -194,6 +202,27 @@ def nvidia_lib_dirs(roots: Iterable[str] | None = None) -> list[Path]:
     return dirs
 
 
+def ctranslate2_uses_cudnn(package_dir: str | Path | None = None) -> bool:
+    """Whether the CTranslate2 build calls cuDNN (4.6's wheel bundles cuDNN's shim; 4.8's uses none).
+
+    A build that links cuDNN without bundling the shim names ``libcudnn.so.9`` in its library.
+    """
+    if package_dir is None:
+        import ctranslate2
+
+        package_dir = Path(ctranslate2.__file__).parent
+    libs = Path(package_dir).parent / "ctranslate2.libs"
+    if any(libs.glob("libcudnn*")):
+        return True
+    for library in libs.glob("libctranslate2*"):
+        if library.stat().st_size == 0:
+            continue
+        with open(library, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            if data.find(b"libcudnn.so.9") >= 0:
+                return True
+    return False
+
+
 def _dlopen_global(name: str) -> ctypes.CDLL:
     return ctypes.CDLL(name, mode=ctypes.RTLD_GLOBAL)
 
@@ -206,4 +235,5 @@ def _ctranslate2_sees_cuda() -> bool:
 
 def default_loader() -> Loader:
     """The real process: ``ctypes`` with ``RTLD_GLOBAL``, installed packages, CTranslate2's device count."""
-    return Loader(dlopen=_dlopen_global, lib_dirs=nvidia_lib_dirs, cuda_visible=_ctranslate2_sees_cuda)
+    return Loader(dlopen=_dlopen_global, lib_dirs=nvidia_lib_dirs, cuda_visible=_ctranslate2_sees_cuda,
+                  uses_cudnn=ctranslate2_uses_cudnn)

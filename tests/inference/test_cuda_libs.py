@@ -19,10 +19,12 @@ from pathlib import Path
 import pytest
 
 from inference.cuda_libs import (
+    CUBLAS,
+    CUDNN,
     PRELOAD_ORDER,
-    REQUIRED,
     CudaLibraryError,
     Loader,
+    ctranslate2_uses_cudnn,
     describe_image,
     ensure_cuda_libraries,
     nvidia_lib_dirs,
@@ -64,12 +66,12 @@ class FakeProcess:
         elif name not in self.on_loader_path and name not in {os.path.basename(p) for p in self.loaded}:
             raise OSError(f"{name}: cannot open shared object file: No such file or directory")
 
-    def loader(self, roots=(), cuda_visible=True) -> Loader:
-        return Loader(self.dlopen, lambda: nvidia_lib_dirs(roots), lambda: cuda_visible)
+    def loader(self, roots=(), cuda_visible=True, uses_cudnn=True) -> Loader:
+        return Loader(self.dlopen, lambda: nvidia_lib_dirs(roots), lambda: cuda_visible, lambda: uses_cudnn)
 
 
 def test_system_wide_libraries_are_used_as_they_are(tmp_path, caplog):
-    process = FakeProcess(on_loader_path=REQUIRED)
+    process = FakeProcess(on_loader_path=CUBLAS + CUDNN)
     caplog.set_level(logging.INFO, logger="inference.cuda_libs")
     report = ensure_cuda_libraries("cuda", loader=process.loader([pip_layout(tmp_path)]))
     assert report.layout == "system"
@@ -91,7 +93,7 @@ def test_pip_only_libraries_are_preloaded_in_dependency_order(tmp_path, caplog):
     assert report.preloaded == process.loaded
     assert all(p.startswith(str(site_packages / "nvidia")) for p in report.preloaded)
     assert sorted(report.searched) == sorted(str(site_packages / "nvidia" / p / "lib") for p in WHEEL_FILES)
-    for name in REQUIRED:  # CTranslate2's own dlopen by name now finds them
+    for name in CUBLAS + CUDNN:  # the later dlopen by name now finds them
         process.dlopen(name)
     assert "preloaded 11 CUDA libraries" in caplog.text
 
@@ -104,6 +106,27 @@ def test_only_the_missing_family_is_preloaded(tmp_path):
     assert not any("cublas" in n for n in names)
 
 
+def test_a_build_without_cudnn_needs_only_cublas(tmp_path):
+    process = FakeProcess(on_loader_path=CUBLAS)
+    report = ensure_cuda_libraries("cuda", loader=process.loader([pip_layout(tmp_path)], uses_cudnn=False))
+    assert report.layout == "system" and process.loaded == []
+
+
+def test_cudnn_use_is_read_from_the_installed_build(tmp_path):
+    def package(name: str, libs: dict[str, bytes]) -> Path:
+        (tmp_path / name / "ctranslate2").mkdir(parents=True)
+        (tmp_path / name / "ctranslate2.libs").mkdir()
+        for lib, content in libs.items():
+            (tmp_path / name / "ctranslate2.libs" / lib).write_bytes(content)
+        return tmp_path / name / "ctranslate2"
+
+    bundled = package("4.6", {"libctranslate2-c75cca97.so.4.6.0": b"\x7fELF", "libcudnn-74a4c495.so.9.1.0": b"x"})
+    linked = package("linked", {"libctranslate2-0.so.4.5.0": b"\x7fELF\0cudnnCreate\0libcudnn.so.9\0"})
+    none = package("4.8", {"libctranslate2-a7a60d30.so.4.8.5": b"\x7fELF\0libcublas.so.12\0"})
+    assert ctranslate2_uses_cudnn(bundled) and ctranslate2_uses_cudnn(linked)
+    assert not ctranslate2_uses_cudnn(none)
+
+
 def test_neither_layout_fails_with_one_line_naming_library_and_image(tmp_path):
     (tmp_path / "nvidia" / "cublas" / "lib").mkdir(parents=True)  # an empty package dir holds nothing
     process = FakeProcess(on_loader_path={"libcublas.so.12", "libcublasLt.so.12"})
@@ -112,22 +135,22 @@ def test_neither_layout_fails_with_one_line_naming_library_and_image(tmp_path):
                               loader=process.loader([tmp_path]))
     message = str(caught.value)
     assert "\n" not in message
-    assert message.startswith("cannot load libcudnn.so.9:")
+    assert message.startswith("cannot load libcudnn_graph.so.9, libcudnn_ops.so.9, libcudnn_cnn.so.9:")
     assert "123.dkr.ecr.us-east-1.amazonaws.com/custom:1" in message
     assert process.loaded == []
 
 
 def test_without_image_the_error_describes_it_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("CUDA_VERSION", "12.4.1")
-    with pytest.raises(CudaLibraryError, match=r"libcublasLt.so.12, libcublas.so.12, libcudnn.so.9: .*"
+    with pytest.raises(CudaLibraryError, match=r"libcublasLt.so.12, libcublas.so.12, libcudnn_graph.so.9, .*: .*"
                        r"no nvidia-\* pip package .* CUDA_VERSION=12.4.1"):
         ensure_cuda_libraries("cuda", loader=FakeProcess().loader([tmp_path]))
     assert describe_image({}) == "an image without CUDA_VERSION (not a CUDA image)"
 
 
 def test_a_library_that_fails_to_load_is_named_with_the_reason(tmp_path):
-    process = FakeProcess(on_loader_path={"libcublas.so.12", "libcublasLt.so.12"}, broken={"libcudnn.so.9"})
-    with pytest.raises(CudaLibraryError, match=r"cannot load libcudnn.so.9 \(libcudnn.so.9: .*cannot open"):
+    process = FakeProcess(on_loader_path={"libcublas.so.12", "libcublasLt.so.12"}, broken={"libcudnn_ops.so.9"})
+    with pytest.raises(CudaLibraryError, match=r"cannot load libcudnn_ops.so.9 \(libcudnn_ops.so.9: .*cannot open"):
         ensure_cuda_libraries("cuda", loader=process.loader([pip_layout(tmp_path)]))
 
 
@@ -135,8 +158,8 @@ def test_cpu_and_no_visible_gpu_touch_nothing():
     def forbidden(*_):
         raise AssertionError("must not be called")
 
-    assert ensure_cuda_libraries("cpu", loader=Loader(forbidden, forbidden, forbidden)).layout == "cpu"
-    report = ensure_cuda_libraries("cuda", loader=Loader(forbidden, forbidden, lambda: False))
+    assert ensure_cuda_libraries("cpu", loader=Loader(forbidden, forbidden, forbidden, forbidden)).layout == "cpu"
+    report = ensure_cuda_libraries("cuda", loader=Loader(forbidden, forbidden, lambda: False, forbidden))
     assert report.layout == "no-gpu"
 
 
@@ -165,9 +188,12 @@ def test_real_dlopen_resolves_preloaded_libraries_by_name(tmp_path):
     cublas, cudnn = site_packages / "nvidia" / "cublas" / "lib", site_packages / "nvidia" / "cudnn" / "lib"
     cublas.mkdir(parents=True)
     cudnn.mkdir(parents=True)
+    # Each with the dependency the real one has, as a DT_NEEDED entry without rpath.
     _shared_object(cc, cublas / "libcublasLt.so.12", "libcublasLt.so.12")
     _shared_object(cc, cublas / "libcublas.so.12", "libcublas.so.12", needs=cublas / "libcublasLt.so.12")
-    _shared_object(cc, cudnn / "libcudnn.so.9", "libcudnn.so.9")
+    _shared_object(cc, cudnn / "libcudnn_graph.so.9", "libcudnn_graph.so.9")
+    _shared_object(cc, cudnn / "libcudnn_ops.so.9", "libcudnn_ops.so.9", needs=cudnn / "libcudnn_graph.so.9")
+    _shared_object(cc, cudnn / "libcudnn_cnn.so.9", "libcudnn_cnn.so.9", needs=cudnn / "libcudnn_ops.so.9")
     order = subprocess.run([sys.executable, "-c", f"import ctypes; ctypes.CDLL({str(cublas / 'libcublas.so.12')!r})"],
                            capture_output=True, text=True)
     assert "libcublasLt.so.12" in order.stderr, "libcublas alone must fail: the order of the preloads matters"
@@ -175,20 +201,20 @@ def test_real_dlopen_resolves_preloaded_libraries_by_name(tmp_path):
         import ctypes
         from inference import cuda_libs
         try:
-            ctypes.CDLL("libcudnn.so.9")
-            raise SystemExit("libcudnn.so.9 already loadable here: the test proves nothing")
+            ctypes.CDLL("libcudnn_cnn.so.9")
+            raise SystemExit("libcudnn_cnn.so.9 already loadable here: the test proves nothing")
         except OSError:
             pass
         loader = cuda_libs.Loader(cuda_libs.default_loader().dlopen,
-                                  lambda: cuda_libs.nvidia_lib_dirs([{str(site_packages)!r}]), lambda: True)
+                                  lambda: cuda_libs.nvidia_lib_dirs([{str(site_packages)!r}]), lambda: True, lambda: True)
         report = cuda_libs.ensure_cuda_libraries("cuda", loader=loader)
         print(report.layout, len(report.preloaded))
-        for name in ("libcublasLt.so.12", "libcublas.so.12", "libcudnn.so.9"):
-            ctypes.CDLL(name)  # what CTranslate2 does
+        for name in cuda_libs.CUBLAS + cuda_libs.CUDNN:
+            ctypes.CDLL(name)  # what CTranslate2 and cuDNN's shim do
         print("by-name ok")
     """)
     env = {k: v for k, v in os.environ.items() if k != "LD_LIBRARY_PATH"}
     done = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["preloaded", "3", "by-name", "ok"]
+    assert done.stdout.split() == ["preloaded", "5", "by-name", "ok"]
