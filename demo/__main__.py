@@ -30,8 +30,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--result-json", type=Path, help="write the steps and figures as JSON here")
     args = parser.parse_args(argv)
 
-    from replay.clips import default_model_dir
     from demo.run import Demo, clean
+    from replay.clips import default_model_dir
 
     model_dir = args.model_dir or default_model_dir()
     if not (model_dir / "model.bin").is_file():

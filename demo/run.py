@@ -212,8 +212,8 @@ class Demo:
 
     # -- step 5 ---------------------------------------------------------------------------
     def replay(self) -> str:
-        from replay.clips import QUICK_CLIPS, load_clips
         from replay.call_source import synthetic_call, write_call_wav
+        from replay.clips import QUICK_CLIPS, load_clips
         from replay.events import JsonLinesSink
         from replay.runner import replay_calls
         from replay.transport import SageMakerTransport, make_runtime_client

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from bench import lca_workload, original_handler
-from replay.wer import normalise
 from replay.lca_audio import wav_bytes
+from replay.wer import normalise
 
 ORIGINAL_SEGMENT_KEYS = {
     "id", "seek", "start", "end", "text", "tokens", "temperature", "avg_logprob", "compression_ratio",

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from replay.wer import wer
 from builder.build import Options, build
 from builder.layout import PACKAGE_NAME
 from builder.plan import Selection
 from demo.processes import Child, free_port, wait_for_ping
+from replay.wer import wer
 
 
 def test_extracted_artifact_transcribes_jfk(tmp_path: Path, model_dir: Path, jfk):

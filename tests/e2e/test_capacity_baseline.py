@@ -7,8 +7,8 @@ import urllib.request
 
 from bench import capacity
 from bench.lca_workload import telephone_audio
-from replay.wer import wer
 from replay.lca_audio import lca_request_body, wav_bytes
+from replay.wer import wer
 
 
 def test_original_server_serves_lcas_requests(model_dir, clips, tmp_path):

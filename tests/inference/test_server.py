@@ -20,16 +20,15 @@ import soundfile
 import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from inference_testlib import SERVER_MAX_QUEUE, SERVER_WORKERS, free_port, get, post
 from starlette.testclient import TestClient
 
-from replay.wer import wer
 from inference.codecs import MAX_PAYLOAD_BYTES
 from inference.handler import Transcriber
 from inference.server import create_app
 from inference.transcribe import WindowPolicy
 from replay.lca_audio import lca_request_body, lca_transcript, to_telephone, wav_bytes
-
-from inference_testlib import SERVER_MAX_QUEUE, SERVER_WORKERS, free_port, get, post
+from replay.wer import wer
 
 
 @pytest.fixture(scope="module")

@@ -7,12 +7,12 @@ import json
 import numpy as np
 import pytest
 
-from replay.wer import wer
 from inference import handler
 from inference.errors import NotAcceptable
 from inference.model import _short_window, encoder_window
 from inference.transcribe import has_stutter
 from replay.lca_audio import lca_request_body, lca_transcript, to_telephone, upsample_by_repeat, wav_bytes
+from replay.wer import wer
 
 ORIGINAL_KEYS = ["text", "language", "segments"]
 SEGMENT_KEYS = ["id", "seek", "start", "end", "text", "tokens", "temperature", "avg_logprob",
