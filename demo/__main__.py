@@ -30,13 +30,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--result-json", type=Path, help="write the steps and figures as JSON here")
     args = parser.parse_args(argv)
 
-    from demo.run import Demo, clean
+    from demo.run import REPO, Demo, clean
     from replay.clips import default_model_dir
 
+    # The demo applies the repository's Terraform and starts its local AWS: an installed
+    # wheel alone has neither.
+    if not (REPO / "scripts" / "local_aws.py").is_file() or not (REPO / "modules").is_dir():
+        print(f"ERROR: the demo runs from a checkout of the repository (scripts/, modules/), not from {REPO}: "
+              "clone it and run make demo there", file=sys.stderr)
+        return 1
     model_dir = args.model_dir or default_model_dir()
     if not (model_dir / "model.bin").is_file():
+        if args.model_dir:
+            parser.error(f"--model-dir {model_dir} holds no model.bin")
         print(f"ERROR: no model at {model_dir}: run scripts/setup.sh (make demo does)", file=sys.stderr)
-        return 2
+        return 1
     work = args.work_dir or Path(tempfile.mkdtemp(prefix="whisper-demo-"))
     work.mkdir(parents=True, exist_ok=True)
     print(f"whisper-sagemaker demo{' (quick)' if args.quick else ''}: work directory {work}")
