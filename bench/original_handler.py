@@ -1,7 +1,7 @@
 """The baseline: what LCA's original Whisper handler does with a request.
 
 Reproduces the processing of ``lca-whisper-sagemaker-stack/.../model/inference.py`` in
-aws-samples/amazon-transcribe-live-call-analytics (DESIGN.md, Contract 1), minus its
+aws-samples/amazon-transcribe-live-call-analytics (docs/lca-contract.md), minus its
 start-up side effects (pip installs, ffmpeg set-up, torch thread tuning) which cost
 nothing per request. Per request it:
 

@@ -44,7 +44,7 @@ def aws_provider_available() -> bool:
 
 
 def lca_stack_parameters(endpoint_name: str, bucket: str) -> dict[str, str]:
-    """The 11 parameters LCA's main stack passes to its Whisper stack (DESIGN.md, Contract 2)."""
+    """The 11 parameters LCA's main stack passes to its Whisper stack (docs/lca-contract.md, the stack)."""
     return {
         "WhisperModelSize": "tiny.en",
         "SageMakerInstanceType": "ml.g4dn.xlarge",

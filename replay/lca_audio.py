@@ -1,4 +1,4 @@
-"""The audio and request shapes LCA's call transcriber produces (DESIGN.md, Contract 1).
+"""The audio and request shapes LCA's call transcriber produces (docs/lca-contract.md).
 
 LCA receives 8 kHz stereo telephone audio, splits the channels, upsamples each to 16 kHz
 (the Lambda by repeating every sample) and sends a complete 44-byte-header WAV file as a

@@ -18,5 +18,5 @@ if [ ! -f "$stamp" ]; then
 fi
 
 .venv/bin/python scripts/fetch_test_data.py >/dev/null
-# Terraform toolchain (issue 4): OpenTofu built once from the Go module proxy, checkov + cfn-lint.
+# Terraform toolchain: OpenTofu built once from the Go module proxy, checkov + cfn-lint.
 scripts/terraform_toolchain.sh

@@ -6,7 +6,7 @@ Testing). Where they sit in the scripts/tofu mirror, run it explicitly:
 
     .venv/bin/python -m pytest tests/terraform/apply_on_moto.py
 
-Known moto 5.2.5 gaps it steers around (DESIGN.md): ml.g5.* is rejected by
+Known moto 5.2.5 gaps it steers around: ml.g5.* is rejected by
 CreateEndpointConfig (ml.g4dn.xlarge here); application-autoscaling tag calls return 500
 (tags left empty; a launcher extension is needed if the provider still lists tags).
 """

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from terraform_testlib import Tofu, lca_harness
 
-# Contract 2 (DESIGN.md): lca-whisper-sagemaker-stack/template.yaml's parameters.
+# docs/lca-contract.md, the stack: lca-whisper-sagemaker-stack/template.yaml's parameters.
 LCA_PARAMETERS = {
     "WhisperModelSize": ("large-v2", ["tiny", "tiny.en", "base", "base.en", "small", "small.en", "medium",
                                       "medium.en", "large", "large-v1", "large-v2", "large-v3"]),
