@@ -10,7 +10,8 @@
 Both are cached in WHISPER_SAGEMAKER_CACHE/aws-schema (default ~/.cache/whisper-sagemaker), keyed
 by the package version and converter digest, or by the provider version.
 
-    python scripts/aws_schema.py      # fetch and convert what is missing (setup runs this)
+    python scripts/aws_schema.py            # fetch and convert 6.66.0's (setup runs this)
+    python scripts/aws_schema.py --binary   # and dump the local 5.x binary's (the tests do when needed)
 """
 
 from __future__ import annotations
@@ -66,8 +67,16 @@ def npm_tarball(fetch: bool = False) -> Path:
             raise SchemaUnavailable(f"{path} is missing: run scripts/setup.sh (make test does)")
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
-            proc = subprocess.run(["npm", "pack", f"{NPM_PACKAGE}@{NPM_VERSION}", "--silent",
-                                   "--pack-destination", tmp], capture_output=True, text=True)
+            try:
+                proc = subprocess.run(
+                    ["npm", "pack", f"{NPM_PACKAGE}@{NPM_VERSION}", "--silent", "--pack-destination", tmp],
+                    capture_output=True,
+                    text=True,
+                )
+            except FileNotFoundError:
+                raise SchemaUnavailable(
+                    "npm is not on PATH: install Node.js (npm fetches the schema package)"
+                ) from None
             if proc.returncode != 0:
                 raise SchemaUnavailable(f"npm pack {NPM_PACKAGE}@{NPM_VERSION} failed: {proc.stderr.strip()}")
             Path(tmp, proc.stdout.split()[-1]).rename(path)
@@ -91,6 +100,9 @@ def schema_v6(fetch: bool = False) -> dict:
         return json.loads(path.read_text())
     schema = aws_schema_npm.convert(npm_tarball(fetch))
     _write_json(path, schema)
+    for stale in path.parent.glob("aws-from-npm-*.json"):  # from other converter versions
+        if stale != path:
+            stale.unlink(missing_ok=True)
     return schema
 
 
@@ -102,7 +114,10 @@ def schema_v5() -> dict:
         env = dict(os.environ, TF_IN_AUTOMATION="1", NO_COLOR="1")
 
         def run(*args: str) -> str:
-            proc = subprocess.run([str(terraform), *args], cwd=tmp, env=env, capture_output=True, text=True)
+            try:
+                proc = subprocess.run([str(terraform), *args], cwd=tmp, env=env, capture_output=True, text=True)
+            except FileNotFoundError:
+                raise SchemaUnavailable(f"{terraform} is missing: this checkout lacks its Terraform wrapper") from None
             if proc.returncode != 0:
                 raise SchemaUnavailable(f"scripts/terraform {' '.join(args)} failed:\n{proc.stderr.strip()}")
             return proc.stdout
@@ -126,15 +141,19 @@ def provider_schema(schema: dict) -> dict:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.parse_args(argv)
+    parser.add_argument("--binary", action="store_true", help="also dump the local 5.x provider's schema")
+    args = parser.parse_args(argv)
     try:
-        for name, schema in (("npm", schema_v6(fetch=True)), ("binary", schema_v5())):
-            types = provider_schema(schema)
-            print(f"hashicorp/aws {schema['provider_versions'][PROVIDER]} ({name}): "
-                  f"{len(types['resource_schemas'])} resources, {len(types['data_source_schemas'])} data sources")
+        schemas = [("npm", schema_v6(fetch=True))] + ([("binary", schema_v5())] if args.binary else [])
     except (SchemaUnavailable, ValueError) as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 1
+    for name, schema in schemas:
+        types = provider_schema(schema)
+        print(
+            f"hashicorp/aws {schema['provider_versions'][PROVIDER]} ({name}): "
+            f"{len(types['resource_schemas'])} resources, {len(types['data_source_schemas'])} data sources"
+        )
     return 0
 
 

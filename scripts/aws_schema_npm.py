@@ -39,14 +39,24 @@ _FIELD = re.compile(
 )
 _PRIMITIVE = {"string": "string", "number": "number", "boolean": "bool", "any": "dynamic"}
 _GETTER = {
-    "getStringAttribute": "string", "getNumberAttribute": "number", "getBooleanAttribute": "bool",
-    "getListAttribute": ["list", "string"], "getNumberListAttribute": ["list", "number"],
-    "getStringMapAttribute": ["map", "string"], "getNumberMapAttribute": ["map", "number"],
-    "getBooleanMapAttribute": ["map", "bool"], "getAnyMapAttribute": ["map", "dynamic"],
+    "getStringAttribute": "string",
+    "getNumberAttribute": "number",
+    "getBooleanAttribute": "bool",
+    "getListAttribute": ["list", "string"],
+    "getNumberListAttribute": ["list", "number"],
+    "getStringMapAttribute": ["map", "string"],
+    "getNumberMapAttribute": ["map", "number"],
+    "getBooleanMapAttribute": ["map", "bool"],
+    "getAnyMapAttribute": ["map", "dynamic"],
 }
-_MAP_CLASS = {"StringMap": ["map", "string"], "NumberMap": ["map", "number"],
-              "BooleanMap": ["map", "bool"], "AnyMap": ["map", "dynamic"],
-              "StringListMap": ["map", ["list", "string"]], "NumberListMap": ["map", ["list", "number"]]}
+_MAP_CLASS = {
+    "StringMap": ["map", "string"],
+    "NumberMap": ["map", "number"],
+    "BooleanMap": ["map", "bool"],
+    "AnyMap": ["map", "dynamic"],
+    "StringListMap": ["map", ["list", "string"]],
+    "NumberListMap": ["map", ["list", "number"]],
+}
 _NESTING = {"list": "list", "set": "set", "struct": "single", "map": "map"}
 
 
@@ -75,8 +85,15 @@ class _Package:
             elif match := _CLASS.match(segment):
                 name, base = match.groups()
                 self.classes[name] = {
-                    m.group(1): _Field(m.group(2) == "true", m.group(3) == "true", m.group(4) == "true",
-                                       m.group(5), m.group(6) == "true", m.group(8), bool(m.group(7)))
+                    m.group(1): _Field(
+                        m.group(2) == "true",
+                        m.group(3) == "true",
+                        m.group(4) == "true",
+                        m.group(5),
+                        m.group(6) == "true",
+                        m.group(8),
+                        bool(m.group(7)),
+                    )
                     for m in _FIELD.finditer(segment)
                 }
                 kind = {"cdktn.TerraformResource": "resource", "cdktn.TerraformDataSource": "data"}.get(base)
@@ -135,8 +152,10 @@ class _Builder:
             f = fields.get(name) or _Field(False, True, False, None, False, "")
             is_block, kind, storage, nested = entries.get(name, (False, "", "", None))
             if is_block and nested is not None:
-                child = self.block(self.package.functions.get(nested, {}),
-                                   self.package.classes.get(_class_of(nested[0].upper() + nested[1:]), {}))
+                child = self.block(
+                    self.package.functions.get(nested, {}),
+                    self.package.classes.get(_class_of(nested[0].upper() + nested[1:]), {}),
+                )
                 spec = {"nesting_mode": _NESTING.get(kind, "list"), "block": child}
                 if f.required:
                     spec["min_items"] = 1
@@ -171,8 +190,10 @@ def convert(tarball: Path) -> dict:
     return {
         "format_version": "1.0",
         "provider_versions": {PROVIDER: provider_version},
-        "provider_schemas": {PROVIDER: {
-            "resource_schemas": dict(sorted(schemas["resource"].items())),
-            "data_source_schemas": dict(sorted(schemas["data"].items())),
-        }},
+        "provider_schemas": {
+            PROVIDER: {
+                "resource_schemas": dict(sorted(schemas["resource"].items())),
+                "data_source_schemas": dict(sorted(schemas["data"].items())),
+            }
+        },
     }

@@ -18,5 +18,6 @@ if [ ! -f "$stamp" ]; then
 fi
 
 .venv/bin/python scripts/fetch_test_data.py >/dev/null
+.venv/bin/python scripts/aws_schema.py >/dev/null  # hashicorp/aws 6.66's schema (npm, pinned), cached
 # Terraform toolchain: OpenTofu built once from the Go module proxy, checkov + cfn-lint.
 scripts/terraform_toolchain.sh
