@@ -1,5 +1,8 @@
-# The two commands a new user needs: `make demo` and `make test`.
-.PHONY: setup demo test bench clean
+# The two commands a new user needs: `make demo` and `make test` (setup, lint, then the tests).
+.PHONY: setup demo test lint lint-python lint-tf-fmt lint-tf-docs bench clean
+
+# READMEs whose inputs/outputs tables scripts/terraform_docs.py generates.
+TF_DOCS_DIRS := . modules/whisper_sagemaker modules/whisper_sagemaker/modules/lca
 
 setup:
 	scripts/setup.sh
@@ -7,8 +10,20 @@ setup:
 demo: setup
 	.venv/bin/python -m demo
 
-test: setup
+test: setup lint
 	.venv/bin/python -m pytest
+
+# Lint the way terraform-aws-modules do; .pre-commit-config.yaml runs these same targets.
+lint: setup lint-python lint-tf-fmt lint-tf-docs
+
+lint-python:
+	.venv/bin/ruff check .
+
+lint-tf-fmt:
+	scripts/tofu fmt -check -diff -recursive
+
+lint-tf-docs:
+	.venv/bin/python scripts/terraform_docs.py --check $(TF_DOCS_DIRS)
 
 bench: setup
 	.venv/bin/python -m bench

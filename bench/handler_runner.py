@@ -115,7 +115,7 @@ def run_interleaved(handlers: Sequence[HookHandler], requests: Sequence[LcaReque
     """
     runs = [Run(h.name) for h in handlers]
     for request in requests:
-        for handler, run in zip(handlers, runs):
+        for handler, run in zip(handlers, runs, strict=True):
             call = timed_call(handler, request)
             run.calls.append(call)
             run.wall_seconds += call.seconds
@@ -148,7 +148,7 @@ def format_table(rows: Sequence[Sequence[str]]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = []
     for n, row in enumerate(rows):
-        cells = [row[0].ljust(widths[0])] + [cell.rjust(w) for cell, w in zip(row[1:-1], widths[1:-1])]
+        cells = [row[0].ljust(widths[0])] + [cell.rjust(w) for cell, w in zip(row[1:-1], widths[1:-1], strict=True)]
         lines.append("  ".join(cells + [row[-1]]).rstrip())
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))

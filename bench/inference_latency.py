@@ -73,7 +73,7 @@ class Comparison:
                     "finals": one.final_texts(),
                 }
                 for name, one, many, w, d in zip(
-                    names, self.one_caller, self.many_callers, self.wers, self.decode_seconds
+                    names, self.one_caller, self.many_callers, self.wers, self.decode_seconds, strict=True
                 )
             },
         }
@@ -154,7 +154,8 @@ def format_comparison(c: Comparison) -> str:
 
 
 def machine_label() -> str:
-    return f"{os.cpu_count()} CPUs, python {sys.version.split()[0]}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    return f"{os.cpu_count()} CPUs, python {sys.version.split()[0]}, {when}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -167,7 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ours", default=OURS_MODULE, metavar="MODULE",
                         help=f"the hook module measured as ours (default {OURS_MODULE})")
     parser.add_argument("--callers", type=int, default=4, help="concurrent callers for the throughput row")
-    parser.add_argument("--model-dir", type=Path, default=None, help="CTranslate2 Whisper model (default: bundled tiny.en)")
+    parser.add_argument("--model-dir", type=Path, default=None,
+                        help="CTranslate2 Whisper model (default: bundled tiny.en)")
     parser.add_argument("--json", type=Path, default=None, help="also write the raw results here")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--debug", action="store_true", help="log progress and show tracebacks")

@@ -84,7 +84,7 @@ def summarise(run: ReplayRun) -> ReplaySummary:
                 hyps.append(" ".join(res.final_texts(channel)))
     wer = None
     if refs:
-        pairs = [(r, h) for r, h in zip(refs, hyps) if r]
+        pairs = [(r, h) for r, h in zip(refs, hyps, strict=True) if r]
         wer = corpus_wer([r for r, _ in pairs], [h for _, h in pairs])
     return ReplaySummary(
         calls=len(run.results),

@@ -31,7 +31,7 @@ def test_partials_resend_the_growing_utterance_every_second_then_a_final(short_c
     assert [(r.audio_seconds, r.final) for r in requests] == [(1.0, False), (2.0, False), (2.78625, True)]
     decoded = [_audio_of(r.body) for r in requests]
     final_audio = decoded[-1][1]
-    for request, (data, samples) in zip(requests, decoded):
+    for request, (data, samples) in zip(requests, decoded, strict=True):
         assert data["parameters"] == LCA_PARAMETERS
         assert len(samples) == round(request.audio_seconds * 16000)
         np.testing.assert_array_equal(samples, final_audio[: len(samples)])  # a prefix: re-sent, not sliced

@@ -53,13 +53,13 @@ def call(short_call_clips):
 def test_one_final_per_turn_on_the_right_channel_after_the_hangover(call):
     result, _ = replay_virtual(call)
     assert [f.channel for f in result.finals] == [t.channel for t in call.turns]
-    for final, turn in zip(result.finals, call.turns):
+    for final, turn in zip(result.finals, call.turns, strict=True):
         # The VAD's last voiced frame is near the clip's end (clips carry a little silence).
         assert turn.end_s - 0.6 <= final.voice_end <= turn.end_s + 0.1, (final, turn)
         # Sent after 600 ms of silence (Lambda: 10 frames of 480 samples at 8 kHz), answered at once.
         assert final.latency_s == pytest.approx(LAMBDA.hangover_seconds, abs=0.1 + 0.06)
     finals = [r for r in result.requests if r.final]
-    for request, turn in zip(finals, call.turns):
+    for request, turn in zip(finals, call.turns, strict=True):
         # The final carries the whole utterance plus the hang-over LCA keeps (9 silent frames).
         assert request.audio_seconds >= (turn.end_s - turn.start_s) - 0.7
     assert result.open_at_end == 0
@@ -95,7 +95,8 @@ def test_request_time_becomes_lag_one_request_at_a_time(call):
     for result in (fast, slow):
         ends = [r.sent_at + (0.1 if result is fast else 1.5) for r in result.requests]
         starts = [r.sent_at for r in result.requests]
-        assert all(s >= e - 1e-9 for e, s in zip(ends, starts[1:])), "requests never overlap within a call"
+        # A request starts only after the one before it ended: they never overlap within a call.
+        assert all(s >= e - 1e-9 for e, s in zip(ends, starts[1:], strict=False))
 
 
 def test_events_are_lcas_kinesis_records(call):
