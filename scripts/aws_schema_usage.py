@@ -253,7 +253,7 @@ def problems(usage: Usage, provider: dict) -> list[str]:
     return out
 
 
-def _attributes(block: dict, prefix: str = "") -> dict[str, str]:
+def attribute_flags(block: dict, prefix: str = "") -> dict[str, str]:
     """Every attribute path of a block schema (``production_variants.model_name``) -> its flags.
 
     Nested blocks count as paths too (flags "block"), and so do the fields of list/set-of-object
@@ -263,10 +263,10 @@ def _attributes(block: dict, prefix: str = "") -> dict[str, str]:
     for name, attribute in block.get("attributes", {}).items():
         out[prefix + name] = "+".join(k for k in ("required", "optional", "computed") if attribute.get(k))
         if inner := _attribute_as_block(attribute):
-            out.update((k, "") for k in _attributes(inner, f"{prefix}{name}."))
+            out.update((k, "") for k in attribute_flags(inner, f"{prefix}{name}."))
     for name, nested in block.get("block_types", {}).items():
         out[prefix + name] = "block"
-        out.update(_attributes(nested["block"], f"{prefix}{name}."))
+        out.update(attribute_flags(nested["block"], f"{prefix}{name}."))
     return out
 
 
@@ -279,7 +279,7 @@ def differences(usage: Usage, new: dict, old: dict) -> list[str]:
     """For each type ``usage`` has: what only one of two provider schemas has, and changed flags."""
     lines = []
     for kind, resource_type in sorted(usage.types()):
-        a, b = (_attributes(p[KINDS[kind]].get(resource_type, {}).get("block", {})) for p in (new, old))
+        a, b = (attribute_flags(p[KINDS[kind]].get(resource_type, {}).get("block", {})) for p in (new, old))
         label = f"{'data.' if kind == 'data' else ''}{resource_type}"
         if only := _tops(set(a) - set(b)):
             lines.append(f"{label}: only in the newer: {', '.join(only)}")
