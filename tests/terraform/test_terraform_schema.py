@@ -24,7 +24,7 @@ def hcl_files() -> list[Path]:
     """Every file our users' Terraform reads: the root, the module (with modules/lca), examples, tests."""
     files = {
         *REPO.glob("*.tf"),
-        *REPO.glob("modules/whisper_sagemaker/**/*.tf"),
+        *REPO.glob("modules/**/*.tf"),
         *REPO.glob("examples/*/*.tf"),
         *REPO.glob("modules/**/*.tftest.hcl"),
         *REPO.glob("examples/**/*.tftest.hcl"),
