@@ -12,8 +12,8 @@ Checked for every ``resource``/``data`` block of an ``aws_*`` type: the type exi
 argument and nested block (``dynamic`` included) exists; required arguments and blocks are
 set; no computed-only attribute is set. For every reference: each attribute step exists
 (indexes are skipped). Either way, nothing the schema marks deprecated (only the provider
-binary's own schema carries those marks). For test files: ``mock_resource``/``mock_data`` defaults and
-``override_*`` values name attributes that exist.
+binary's own schema carries those marks). For test files: ``mock_resource``/``mock_data``
+defaults and ``override_*`` values name attributes that exist.
 """
 
 from __future__ import annotations
@@ -131,6 +131,8 @@ def scan(repo: Path, files: list[Path]) -> Usage:
                         if resource_type.startswith("aws_"):
                             address = f"{'data.' if kind == 'data' else ''}{resource_type}.{name}"
                             blocks.append(Block(kind, resource_type, name, f"{rel}: {address}", body))
+        if not path.name.endswith(".tftest.hcl"):
+            continue
         for mock in doc.get("mock_provider", []):
             if any(_unquote(label).split(".")[0] == "aws" for label in mock):
                 blocks.extend(_test_blocks(mock, str(rel)))
