@@ -27,6 +27,7 @@ import hcl2
 META = {"count", "for_each", "provider", "depends_on", "lifecycle", "provisioner", "connection"}
 REFERENCE = re.compile(r"(?<![\w.])(data\.)?(aws_\w+)\.([A-Za-z_][\w-]*)((?:\[[^\[\]]*\]|\.[A-Za-z_*][\w-]*)*)")
 STEP = re.compile(r"\.([A-Za-z_][\w-]*)")
+INDEX = re.compile(r"\[[^\[\]]*\]")
 KINDS = {"resource": "resource_schemas", "data": "data_source_schemas"}
 
 
@@ -144,7 +145,7 @@ def scan(repo: Path, files: list[Path]) -> Usage:
             for match in REFERENCE.finditer(text):
                 kind = "data" if match.group(1) else "resource"
                 if (_module_dir(rel), kind, match.group(2), match.group(3)) in declared:
-                    steps = tuple(STEP.findall(match.group(4)))
+                    steps = tuple(STEP.findall(INDEX.sub("", match.group(4))))  # not [count.index]
                     references.add(Reference(kind, match.group(2), match.group(3), steps, f"{rel}: {match.group(0)}"))
     return Usage(tuple(blocks), tuple(sorted(references, key=lambda r: r.where)))
 

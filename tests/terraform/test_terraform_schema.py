@@ -145,6 +145,7 @@ resource "aws_sagemaker_endpoint_configuration" "this" {
 data "aws_region" "current" {}
 output "wrong" {
   value = [aws_sagemaker_endpoint.this.no_such, data.aws_region.current.region,
+    aws_sagemaker_endpoint.this[count.index].arn,
   aws_sagemaker_endpoint_configuration.this.production_variants[0].no_such]
 }
 """
