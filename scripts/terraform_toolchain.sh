@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The Terraform side's tools, cached outside the clone (WHISPER_SAGEMAKER_CACHE):
 #   - OpenTofu, built once from the Go module proxy by scripts/tofu;
+#   - tflint, built once from the Go module proxy by scripts/tflint;
+#   - HashiCorp Terraform is the one on PATH (scripts/terraform checks it);
+#   - both CLIs' provider mirror, linked from the machine's plugin directories;
 #   - checkov + cfn-lint in their own virtual environment (tools-venv), because
 #     checkov's exact pins conflict with the project's .venv.
 # Idempotent: a warm machine finishes in well under a second.
@@ -22,3 +25,6 @@ if [ ! -f "$stamp" ]; then
 fi
 
 scripts/tofu version >/dev/null
+scripts/tflint --version >/dev/null
+# Without Terraform the demo still runs; the tests fail loudly, with the same message.
+scripts/terraform version >/dev/null || true

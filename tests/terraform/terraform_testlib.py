@@ -1,17 +1,31 @@
-"""Helpers for the Terraform tests: paths, the OpenTofu runner and a provider-free harness root."""
+"""Helpers for the Terraform tests: paths, the CLI runner and throw-away copies of the HCL.
+
+Both CLIs run through their wrappers (``scripts/tofu``, ``scripts/terraform``), which install
+providers from the local mirror. Tests never init inside the repository: ``terraform_copy``
+makes a temporary copy whose ``*_override.tf`` files pin hashicorp/aws to the provider the
+mirror holds, so the modules keep the constraint their users need.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 MODULE = REPO / "modules" / "whisper_sagemaker"
 LCA_MODULE = MODULE / "modules" / "lca"
 TOFU = REPO / "scripts" / "tofu"
+CLIS = ("tofu", "terraform")
+
+# Terraform sources copied (the rest of the repository is symlinked into the copy).
+HCL_DIRS = ("modules", "examples")
+OVERRIDE_FILE = "versions_override.tf"
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def cache_root() -> Path:
@@ -19,22 +33,98 @@ def cache_root() -> Path:
     return Path(env) if env else Path.home() / ".cache" / "whisper-sagemaker"
 
 
-@dataclass(frozen=True)
-class Tofu:
-    """Runs ``scripts/tofu`` (OpenTofu with the offline CLI config)."""
+def provider_mirror() -> Path:
+    return cache_root() / "toolchain" / "providers"
 
-    def run(self, *args: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:
-        env = dict(os.environ, TF_IN_AUTOMATION="1", NO_COLOR="1")
-        proc = subprocess.run([str(TOFU), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+@dataclass(frozen=True)
+class Cli:
+    """Runs ``scripts/<name>``: OpenTofu (``tofu``) or HashiCorp Terraform (``terraform``)."""
+
+    name: str = "tofu"
+
+    @property
+    def script(self) -> Path:
+        return REPO / "scripts" / self.name
+
+    def run(self, *args: str, cwd: Path | None = None, check: bool = True, env: dict | None = None,
+            timeout: int = 300) -> subprocess.CompletedProcess:
+        full_env = dict(os.environ, TF_IN_AUTOMATION="1", NO_COLOR="1", **(env or {}))
+        proc = subprocess.run([str(self.script), *args], cwd=cwd, env=full_env, capture_output=True, text=True,
+                              timeout=timeout)
+        # Terraform ignores NO_COLOR, and -no-color is not accepted by every subcommand.
+        proc.stdout, proc.stderr = ANSI.sub("", proc.stdout), ANSI.sub("", proc.stderr)
         if check and proc.returncode != 0:
-            raise AssertionError(f"tofu {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+            raise AssertionError(f"{self.name} {' '.join(args)} failed ({proc.returncode}):\n"
+                                 f"{proc.stdout}\n{proc.stderr}")
         return proc
+
+    def init(self, root: Path) -> None:
+        self.run("init", "-input=false", "-backend=false", cwd=root)
 
     def outputs(self, cwd: Path) -> dict:
         return {k: v["value"] for k, v in json.loads(self.run("output", "-json", cwd=cwd).stdout).items()}
 
 
-def lca_harness(tmp: Path, tofu: Tofu, **values) -> Path:
+Tofu = Cli  # Tofu() runs scripts/tofu
+
+
+def local_aws_provider_version() -> str:
+    """Newest hashicorp/aws version in the mirror (the wrappers link it there on every run)."""
+    Cli("terraform").run("version")
+    found = [p.name for p in (provider_mirror() / "registry.terraform.io" / "hashicorp" / "aws").glob("*")
+             if any(p.glob("*/terraform-provider-aws*"))]
+    if not found:
+        raise AssertionError(f"no hashicorp/aws provider in {provider_mirror()}: see scripts/terraform_cli.sh")
+    return max(found, key=lambda v: tuple(int(x) for x in re.findall(r"\d+", v)))
+
+
+def terraform_copy(dest: Path, aws_version: str | None = None) -> Path:
+    """Copy the repository's HCL to ``dest`` and pin hashicorp/aws to ``aws_version``.
+
+    Root ``*.tf``, ``modules/`` and ``examples/`` are copied; every other top-level entry is
+    symlinked, so the module still finds the builder (``path.module/../..``). Each directory whose
+    ``versions.tf`` requires hashicorp/aws gets ``versions_override.tf`` (default: the mirror's
+    version), which replaces the module's constraint for this copy only.
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    for entry in REPO.iterdir():
+        if entry.name.startswith(".") or entry.name in HCL_DIRS or entry.suffix == ".tf":
+            continue
+        (dest / entry.name).symlink_to(entry)
+    for name in HCL_DIRS:
+        shutil.copytree(REPO / name, dest / name, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
+    for tf in REPO.glob("*.tf"):
+        shutil.copy2(tf, dest / tf.name)
+    version = aws_version or local_aws_provider_version()
+    for versions in dest.rglob("versions.tf"):
+        if "hashicorp/aws" in versions.read_text():
+            (versions.parent / OVERRIDE_FILE).write_text(
+                "# Written by the tests: the provider the local mirror holds.\n"
+                "terraform {\n  required_providers {\n"
+                f'    aws = {{\n      source  = "hashicorp/aws"\n      version = "{version}"\n    }}\n'
+                "  }\n}\n")
+    return dest
+
+
+@dataclass
+class HclCopy:
+    """A ``terraform_copy`` for one CLI whose directories are initialised once, on first use."""
+
+    cli: Cli
+    root: Path
+    _initialised: set[str] = field(default_factory=set)
+
+    def dir(self, rel: str = ".") -> Path:
+        """``root/rel``, initialised (``init -backend=false``) the first time it is asked for."""
+        path = self.root / rel
+        if rel not in self._initialised:
+            self.cli.init(path)
+            self._initialised.add(rel)
+        return path
+
+
+def lca_harness(tmp: Path, tofu: Cli, **values) -> Path:
     """A throw-away root that calls modules/lca with ``values`` and exposes its outputs, initialised."""
     args = "\n".join(f"  {k} = {json.dumps(v)}" for k, v in values.items())
     (tmp / "main.tf").write_text(

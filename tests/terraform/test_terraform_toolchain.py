@@ -1,20 +1,40 @@
-"""scripts/tofu: the pinned OpenTofu, warm runs that never rebuild, an offline CLI config."""
+"""scripts/tofu and scripts/terraform: the pinned CLIs, one provider mirror for both, offline init.
+
+The wrappers share scripts/terraform_cli.sh; the environment-variable cases run through
+scripts/terraform (no build needed for a throw-away cache), the offline inits through both.
+"""
 
 from __future__ import annotations
 
+import http.server
 import os
+import re
+import socket
 import subprocess
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
-from terraform_testlib import REPO, TOFU, Tofu, cache_root
+import pytest
+from terraform_testlib import REPO, TOFU, Cli, cache_root, local_aws_provider_version, provider_mirror
+
+AWS_ONLY = 'terraform {\n  required_providers {\n    aws = { source = "hashicorp/aws" }\n  }\n}\n'
+HOSTS = ("registry.terraform.io", "registry.opentofu.org")
 
 
-def test_reports_the_pinned_release(tofu: Tofu) -> None:
+def test_tofu_reports_the_pinned_release(tofu: Cli) -> None:
     out = tofu.run("version").stdout
     assert out.splitlines()[0] == "OpenTofu v1.12.6"
 
 
-def test_warm_run_needs_no_go_toolchain(tofu: Tofu, tmp_path: Path) -> None:
+def test_terraform_is_hashicorps_with_mock_providers(terraform: Cli) -> None:
+    first = terraform.run("version").stdout.splitlines()[0]
+    match = re.fullmatch(r"Terraform v(\d+)\.(\d+)\.(\d+)", first)
+    assert match, first
+    assert tuple(map(int, match.groups()[:2])) >= (1, 7), f"{first}: `terraform test` mocks need >= 1.7"
+
+
+def test_warm_tofu_run_needs_no_go_toolchain(tofu: Cli, tmp_path: Path) -> None:
     # A rebuild would need Go: with none reachable, a warm run must still work.
     env = {"HOME": os.environ["HOME"], "PATH": "/usr/bin:/bin", "GO": str(tmp_path / "no-go"),
            "WHISPER_SAGEMAKER_CACHE": str(cache_root())}
@@ -23,25 +43,114 @@ def test_warm_run_needs_no_go_toolchain(tofu: Tofu, tmp_path: Path) -> None:
     assert "building" not in proc.stderr
 
 
-def test_cli_config_installs_providers_only_from_the_mirror(tofu: Tofu) -> None:
-    tofu.run("version")
-    config = (cache_root() / "toolchain" / "tofurc").read_text()
+def test_cli_config_installs_only_from_the_mirror(cli: Cli) -> None:
+    cli.run("version")
+    config = (cache_root() / "toolchain" / f"{cli.name}rc").read_text()
     assert "filesystem_mirror" in config and "direct" not in config and "network_mirror" not in config
-    assert f'path = "{cache_root() / "toolchain" / "providers"}"' in config
+    assert f'path = "{provider_mirror()}"' in config
     assert f'plugin_cache_dir = "{cache_root() / "toolchain" / "plugin-cache"}"' in config
 
 
-def test_missing_provider_fails_init_without_touching_a_registry(tofu: Tofu, tmp_path: Path) -> None:
+def test_local_aws_provider_is_linked_under_both_registry_hosts(cli: Cli) -> None:
+    cli.run("version")
+    version = local_aws_provider_version()
+    for host in HOSTS:
+        found = list((provider_mirror() / host / "hashicorp" / "aws" / version).glob("*/terraform-provider-aws*"))
+        assert found and all(p.is_symlink() and os.access(p.resolve(), os.X_OK) for p in found), host
+
+
+def test_aws_provider_inits_offline(cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(AWS_ONLY)
+    proc = cli.run("init", "-input=false", "-backend=false", cwd=tmp_path)
+    assert f"Installed hashicorp/aws v{local_aws_provider_version()}" in proc.stdout, proc.stdout
+    lock = (tmp_path / ".terraform.lock.hcl").read_text()
+    host = "registry.opentofu.org" if cli.name == "tofu" else "registry.terraform.io"
+    assert f'provider "{host}/hashicorp/aws"' in lock
+
+
+def test_missing_provider_fails_init_without_touching_a_registry(tofu: Cli, tmp_path: Path) -> None:
     (tmp_path / "main.tf").write_text(
         'terraform {\n  required_providers {\n    nothere = { source = "example/nothere" }\n  }\n}\n')
     proc = tofu.run("init", "-input=false", cwd=tmp_path, check=False)
     assert proc.returncode != 0
     assert "example/nothere" in proc.stderr and "registry.opentofu.org" in proc.stderr
     # the mirror is the only source consulted: the error names it, not a registry lookup
-    assert str(cache_root() / "toolchain" / "providers") in proc.stderr or "mirror" in proc.stderr
+    assert str(provider_mirror()) in proc.stderr or "mirror" in proc.stderr
 
 
-def test_provider_free_module_inits_offline(tofu: Tofu) -> None:
-    proc = tofu.run("-chdir=" + str(REPO / "modules/whisper_sagemaker/modules/lca"), "init", "-input=false",
-                    "-backend=false")
+def test_provider_free_module_inits_offline(tofu: Cli, tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        f'module "lca" {{\n  source = "{REPO / "modules/whisper_sagemaker/modules/lca"}"\n}}\n')
+    proc = tofu.run("init", "-input=false", "-backend=false", cwd=tmp_path)
     assert "has been successfully initialized" in proc.stdout
+
+
+################################################################################
+# Where the provider comes from (scripts/terraform on a throw-away cache)
+################################################################################
+
+def _isolated(tmp_path: Path, mirror: Path, registry: str) -> dict[str, str]:
+    return {"WHISPER_SAGEMAKER_CACHE": str(tmp_path / "cache"), "WHISPER_SAGEMAKER_PROVIDER_MIRROR": str(mirror),
+            "WHISPER_SAGEMAKER_REGISTRY_URL": registry}
+
+
+def _closed_port() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+@pytest.fixture
+def fake_registry(tmp_path: Path) -> Iterator[str]:
+    """A local server answering the registry's discovery document, as a reachable registry does."""
+    (tmp_path / "www" / ".well-known").mkdir(parents=True)
+    (tmp_path / "www" / ".well-known" / "terraform.json").write_text('{"providers.v1": "/v1/providers/"}')
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), lambda *a: Quiet(*a, directory=str(tmp_path / "www")))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_mirror_variable_names_the_provider_source(terraform: Cli, tmp_path: Path) -> None:
+    binary = tmp_path / "src" / "registry.terraform.io/hashicorp/aws/9.9.9/linux_amd64/terraform-provider-aws_v9.9.9_x5"
+    binary.parent.mkdir(parents=True)
+    binary.write_text("#!/bin/sh\n")
+    binary.chmod(0o755)
+    terraform.run("version", env=_isolated(tmp_path, tmp_path / "src", _closed_port()))
+    for host in HOSTS:
+        link = tmp_path / "cache/toolchain/providers" / host / "hashicorp/aws/9.9.9/linux_amd64" / binary.name
+        assert link.is_symlink() and link.resolve() == binary, host
+    assert "filesystem_mirror" in (tmp_path / "cache/toolchain/terraformrc").read_text()
+    # the source goes away: so does its link
+    binary.unlink()
+    terraform.run("version", env=_isolated(tmp_path, tmp_path / "src", _closed_port()))
+    assert not list((tmp_path / "cache/toolchain/providers").rglob("terraform-provider-aws*"))
+
+
+def test_no_provider_and_no_registry_ends_with_one_clear_line(terraform: Cli, tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "root").mkdir()
+    (tmp_path / "root" / "main.tf").write_text(AWS_ONLY)
+    proc = terraform.run("init", "-input=false", cwd=tmp_path / "root", check=False,
+                         env=_isolated(tmp_path, tmp_path / "empty", _closed_port()))
+    assert proc.returncode != 0
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("ERROR: no hashicorp/aws provider on this machine"), proc.stderr
+    assert "WHISPER_SAGEMAKER_PROVIDER_MIRROR" in last and str(tmp_path / "empty") in last
+
+
+def test_no_local_provider_falls_back_to_a_reachable_registry(terraform: Cli, tmp_path: Path,
+                                                              fake_registry: str) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "root").mkdir()
+    (tmp_path / "root" / "main.tf").write_text("")  # nothing to install: only the config matters
+    terraform.run("init", "-input=false", cwd=tmp_path / "root",
+                  env=_isolated(tmp_path, tmp_path / "empty", fake_registry))
+    config = (tmp_path / "cache/toolchain/terraformrc").read_text()
+    assert "direct {}" in config and "filesystem_mirror" not in config
