@@ -25,16 +25,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from replay.clips import installed_model_dir
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
-def _model_dir() -> Path:
-    base = os.environ.get("WHISPER_SAGEMAKER_CACHE")
-    root = Path(base) if base else Path.home() / ".cache" / "whisper-sagemaker"
-    path = root / "testdata" / "models" / "tiny.en"
-    if not (path / "model.bin").exists():
-        sys.exit(f"ERROR: tiny.en model missing at {path}: run scripts/setup.sh")
-    return path
 
 
 def _handler_dir(scratch: Path) -> tuple[Path, str]:
@@ -82,6 +75,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--wheels", choices=("vendor", "none"), default="vendor")
     args = parser.parse_args(argv)
+    if args.reps < 1:
+        parser.error("--reps must be at least 1")
+    try:
+        model_dir = installed_model_dir()
+    except FileNotFoundError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 1
 
     import boto3
 
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory() as tmp:
             scratch = Path(tmp)
             handler, handler_label = _handler_dir(scratch)
-            selection = Selection(model_dir=_model_dir(), handler_dir=handler, wheels=args.wheels)
+            selection = Selection(model_dir=model_dir, handler_dir=handler, wheels=args.wheels)
             s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
             s3.create_bucket(Bucket="bench")
             build(selection, Options(output=scratch / "warm"))  # warm the wheel and page caches

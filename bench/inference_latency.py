@@ -24,7 +24,7 @@ from pathlib import Path
 
 from bench import lca_workload, original_handler
 from bench.handler_runner import HookHandler, Run, format_table, median_seconds, run_concurrent, run_interleaved
-from replay.clips import QUICK_CLIPS, default_model_dir, load_clips
+from replay.clips import QUICK_CLIPS, installed_model_dir, load_clips
 
 logger = logging.getLogger("bench.inference_latency")
 
@@ -177,16 +177,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.callers < 1:
+        parser.error("--callers must be at least 1")
+    if args.model_dir and not (args.model_dir / "model.bin").is_file():
+        parser.error(f"--model-dir {args.model_dir} holds no model.bin")
     started = machine_label()  # when the run began, not when it printed
     logging.basicConfig(level=logging.INFO if args.debug else logging.WARNING, format="%(message)s")
     logging.getLogger("faster_whisper").setLevel(logging.WARNING)  # one line per request otherwise
     try:
-        model_dir = args.model_dir or default_model_dir()
-        if not (model_dir / "model.bin").exists():
-            raise FileNotFoundError(f"no CTranslate2 model at {model_dir} (run scripts/setup.sh)")
-        if args.callers < 1:
-            raise ValueError("--callers must be at least 1")
+        model_dir = args.model_dir or installed_model_dir()
         clips = load_clips(QUICK_CLIPS if args.quick else None)
         if args.sweep:
             from bench import default_sweep
@@ -206,7 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         print(f"ERROR: {exc}", file=sys.stderr)
-        return 2
+        return 1
     print(f"model {model_dir.name}, {started}")
     print(text)
     if args.json:

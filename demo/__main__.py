@@ -29,9 +29,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--work-dir", type=Path, help="keep the artifact, logs and events here")
     parser.add_argument("--result-json", type=Path, help="write the steps and figures as JSON here")
     args = parser.parse_args(argv)
+    if args.model_dir and not (args.model_dir / "model.bin").is_file():
+        parser.error(f"--model-dir {args.model_dir} holds no model.bin")
 
     from demo.run import REPO, Demo, clean
-    from replay.clips import default_model_dir
+    from replay.clips import installed_model_dir
 
     # The demo applies the repository's Terraform and starts its local AWS: an installed
     # wheel alone has neither.
@@ -39,11 +41,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ERROR: the demo runs from a checkout of the repository (scripts/, modules/), not from {REPO}: "
               "clone it and run make demo there", file=sys.stderr)
         return 1
-    model_dir = args.model_dir or default_model_dir()
-    if not (model_dir / "model.bin").is_file():
-        if args.model_dir:
-            parser.error(f"--model-dir {model_dir} holds no model.bin")
-        print(f"ERROR: no model at {model_dir}: run scripts/setup.sh (make demo does)", file=sys.stderr)
+    try:
+        model_dir = args.model_dir or installed_model_dir()
+    except FileNotFoundError as exc:
+        print(f"ERROR: {exc} (make demo does)", file=sys.stderr)
         return 1
     work = args.work_dir or Path(tempfile.mkdtemp(prefix="whisper-demo-"))
     work.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,12 @@ from typing import TextIO
 
 from demo import deploy
 from demo.processes import Child, free_port, port_open, wait_for_ping
+from replay.call_source import synthetic_call, write_call_wav
+from replay.clips import QUICK_CLIPS, load_clips
+from replay.events import JsonLinesSink
+from replay.report import ReplaySummary, format_summary, summarise
+from replay.runner import ReplayRun, replay_calls
+from replay.transport import SageMakerTransport, make_runtime_client
 
 REPO = deploy.REPO
 BUCKET = "whisper-sagemaker-demo"
@@ -79,6 +85,7 @@ class Demo:
         self.aws_url = ""
         self.endpoint_url = ""
         self.model_data_url = ""
+        self.replayed: ReplayRun | None = None  # step 5's calls, summarised by step 6
         self._undo: list[tuple[str, Callable[[], None]]] = []
         self.env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
                         AWS_DEFAULT_REGION=REGION, AWS_SESSION_TOKEN="testing")
@@ -144,9 +151,9 @@ class Demo:
                 "--region", REGION, "--no-progress", "--wheels", "none" if self.quick else "vendor"]
         self.say(f"      $ python -m builder build --model-dir {self.model_dir} --bucket {BUCKET} "
                  f"--endpoint-url {self.aws_url}{' --wheels none' if self.quick else ''}")
-        proc = self._run_logged("builder", argv, cwd=REPO)
-        if proc != 0:
-            raise RuntimeError(f"python -m builder build exited {proc}; log: {self._tail('builder')}")
+        exit_code = self._run_logged("builder", argv, cwd=REPO)
+        if exit_code != 0:
+            raise RuntimeError(f"python -m builder build exited {exit_code}; log: {self._tail('builder')}")
         manifest = json.loads((output / "manifest.json").read_text())
         if not manifest.get("s3"):
             raise RuntimeError("the manifest records no S3 upload")
@@ -212,12 +219,6 @@ class Demo:
 
     # -- step 5 ---------------------------------------------------------------------------
     def replay(self) -> str:
-        from replay.call_source import synthetic_call, write_call_wav
-        from replay.clips import QUICK_CLIPS, load_clips
-        from replay.events import JsonLinesSink
-        from replay.runner import replay_calls
-        from replay.transport import SageMakerTransport, make_runtime_client
-
         call = synthetic_call(load_clips(QUICK_CLIPS if self.quick else None), name="demo-call")
         write_call_wav(call, self.work / "call.wav")
         events_path = self.work / "events.jsonl"
@@ -234,24 +235,21 @@ class Demo:
                 jsonl(event)
                 self.say(_event_line(event))
 
-            self.run_ = replay_calls([call], lambda: SageMakerTransport(self.result.endpoint_name, client=client),
-                                     sink=sink)
-        requests = self.run_.results[0].requests
+            self.replayed = replay_calls(
+                [call], lambda: SageMakerTransport(self.result.endpoint_name, client=client), sink=sink)
+        requests = self.replayed.results[0].requests
         failed = [r.error for r in requests if r.error]
         if failed:
             raise RuntimeError(f"{len(failed)} of {len(requests)} requests failed, e.g. {failed[0]}")
-        return f"{len(requests)} requests, {len(self.run_.results[0].finals)} finals"
+        return f"{len(requests)} requests, {len(self.replayed.results[0].finals)} finals"
 
     # -- step 6 ---------------------------------------------------------------------------
     def summarise(self) -> str:
-        from replay.report import format_summary, summarise
-
-        summary = summarise(self.run_)
+        summary = summarise(self.replayed)
         self.result.summary = asdict(summary)
         for line in format_summary(summary).splitlines():
             self.say(f"      {line}")
-        return (f"WER {summary.wer:.1%}, final latency p50 {summary.latency_p50_s:.2f} s / p95 "
-                f"{summary.latency_p95_s:.2f} s, {summary.requests_per_s:.2f} requests/s")
+        return summary_line(summary)
 
     # -- teardown -------------------------------------------------------------------------
     def teardown(self) -> None:
@@ -295,6 +293,17 @@ class Demo:
 
     def _tail(self, name: str) -> str:
         return next((c.log_tail() for c in self.children if c.name == name), "")
+
+
+def summary_line(summary: ReplaySummary) -> str:
+    """Step 6's one line; a figure the replay could not measure (no finals, no script) reads ``-``."""
+    wer = "-" if summary.wer is None else f"{summary.wer:.1%}"
+    return (f"WER {wer}, final latency p50 {_seconds(summary.latency_p50_s)} s / p95 "
+            f"{_seconds(summary.latency_p95_s)} s, {summary.requests_per_s:.2f} requests/s")
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
 
 
 def _event_line(event: dict) -> str:

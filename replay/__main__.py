@@ -59,8 +59,7 @@ def make_calls(args: argparse.Namespace) -> list:
         return [call] * args.calls
     from replay.clips import load_clips
 
-    names = tuple(n.strip() for n in args.clips.split(",") if n.strip()) if args.clips else None
-    clips = load_clips(names)
+    clips = load_clips(clip_names(args.clips) if args.clips else None)
     if not clips:
         raise ValueError("no clips selected")
     return [synthetic_call(clips[i % len(clips):] + clips[:i % len(clips)], name=f"call{i + 1}")
@@ -79,9 +78,38 @@ def check_ping(url: str) -> None:
         raise RuntimeError(f"cannot reach {ping}: {exc}") from exc
 
 
+def check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Reject option values that cannot work (argparse exits 2 with the message)."""
+    if args.calls < 1:
+        parser.error("--calls must be at least 1")
+    if args.speed <= 0 or args.stagger < 0:
+        parser.error("--speed must be positive and --stagger not negative")
+    if args.endpoint_url and not args.endpoint_name:
+        parser.error("--endpoint-url goes with --endpoint-name")
+    if args.wav and args.clips:
+        parser.error("--clips makes a call from the clips; --wav replays yours: choose one")
+    if args.clips is not None and not clip_names(args.clips):
+        parser.error("--clips names no clip")
+    if args.clips:
+        from replay.clips import load_clips
+
+        try:
+            load_clips(clip_names(args.clips))
+        except KeyError as exc:
+            parser.error(exc.args[0])
+        except FileNotFoundError:
+            pass  # the clips are not installed: a runtime failure, reported by the run
+
+
+def clip_names(text: str) -> tuple[str, ...]:
+    return tuple(n.strip() for n in text.split(",") if n.strip())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Usage errors exit 2 (argparse), a replay that could not run or whose every request failed exits 1."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    check_usage(parser, args)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -104,12 +132,6 @@ def _run(args: argparse.Namespace) -> int:
     from replay.runner import replay_calls
     from replay.transport import HttpTransport, SageMakerTransport, make_runtime_client
 
-    if args.calls < 1:
-        raise ValueError("--calls must be at least 1")
-    if args.speed <= 0 or args.stagger < 0:
-        raise ValueError("--speed must be positive and --stagger not negative")
-    if args.endpoint_url and not args.endpoint_name:
-        raise ValueError("--endpoint-url goes with --endpoint-name")
     calls = make_calls(args)
     if args.save_wav:
         write_call_wav(calls[0], args.save_wav)

@@ -37,6 +37,18 @@ def default_model_dir() -> Path:
     return testdata_root() / "models" / "tiny.en"
 
 
+def installed_model_dir() -> Path:
+    """``default_model_dir()``, checked.
+
+    Raises:
+        FileNotFoundError: the model is not installed (run ``scripts/setup.sh``).
+    """
+    path = default_model_dir()
+    if not (path / "model.bin").is_file():
+        raise FileNotFoundError(f"tiny.en model missing at {path}: run scripts/setup.sh")
+    return path
+
+
 def load_clips(names: tuple[str, ...] | None = None, root: Path | None = None) -> list[SpeechClip]:
     """Read the clip index written by the setup.
 

@@ -1,0 +1,57 @@
+"""The benchmarks' command lines: usage errors exit 2, runtime failures 1 with one ERROR line,
+and the capacity table reports only the servers it measured."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench import builder_upload, capacity, inference_latency
+from bench.__main__ import main as bench_main
+
+
+@pytest.mark.parametrize(("main", "argv"), [
+    (bench_main, ["no-such-benchmark"]),
+    (capacity.main, ["--servers", "ours,nope"]),
+    (capacity.main, ["--servers", ","]),
+    (capacity.main, ["--max-calls", "0"]),
+    (capacity.main, ["--clips", "no-such-clip"]),
+    (capacity.main, ["--model-dir", "/nonexistent"]),
+    (capacity.main, ["--bogus"]),
+    (inference_latency.main, ["--callers", "0"]),
+    (inference_latency.main, ["--model-dir", "/nonexistent"]),
+    (builder_upload.main, ["--reps", "0"]),
+])
+def test_usage_errors_exit_2(main, argv, clips, capsys):
+    try:
+        code = main(argv)
+    except SystemExit as exited:  # argparse
+        code = exited.code
+    assert code == 2
+    assert "error" in capsys.readouterr().err.lower()
+
+
+@pytest.mark.parametrize(("main", "argv"), [
+    (capacity.main, []),
+    (inference_latency.main, ["--quick"]),
+    (builder_upload.main, []),
+])
+def test_missing_test_data_is_a_runtime_failure(main, argv, monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("WHISPER_SAGEMAKER_CACHE", str(tmp_path))  # an empty cache: nothing installed
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("ERROR: ") and "scripts/setup.sh" in err[0]
+
+
+def _trial(kind, calls, passed):
+    return capacity.Trial(kind, calls, 1.0, 1.2, 1.0, 0.3, 0, 0, 0.05, False, passed)
+
+
+def test_capacity_reports_only_the_servers_it_measured():
+    ours = [_trial("ours", 1, True), _trial("ours", 2, False)]
+    assert capacity.capacity_summary({"ours": ours}) == "ours 1"
+    assert capacity.capacity_summary({"original": [_trial("original", 1, False)]}) == "original 0"
+    both = {"ours": ours, "original": [_trial("original", 1, False)]}
+    assert capacity.capacity_summary(both) == "ours 1, original 0, ratio n/a (baseline carries no call)"
+    table = capacity.format_table({"ours": ours}, 1.5)
+    assert "original" not in table
+    assert table.splitlines()[-1].endswith("p95 < 1.5 s): ours 1")
