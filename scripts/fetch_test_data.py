@@ -13,10 +13,8 @@ Layout written under ``$WHISPER_SAGEMAKER_CACHE/testdata`` (default
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
-import os
 import re
 import shutil
 import sys
@@ -25,6 +23,10 @@ import urllib.request
 import wave
 import zipfile
 from pathlib import Path
+
+from builder.cache import cache_root
+from builder.digest import sha256_file
+from replay.clips import testdata_root
 
 # filename -> (sha256, url); the URLs are those the PyPI simple index lists for the pins.
 DOWNLOADS = {
@@ -52,30 +54,17 @@ JFK_REFERENCE = (
 GOFORWARD_REFERENCE = "go forward ten meters"  # from goforward.gram in the same sdist
 
 
-def cache_root() -> Path:
-    env = os.environ.get("WHISPER_SAGEMAKER_CACHE")
-    return Path(env) if env else Path.home() / ".cache" / "whisper-sagemaker"
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def download(name: str, dest_dir: Path) -> Path:
     sha, url = DOWNLOADS[name]
     dest = dest_dir / name
-    if dest.exists() and sha256_of(dest) == sha:
+    if dest.exists() and sha256_file(dest) == sha:
         return dest
     dest_dir.mkdir(parents=True, exist_ok=True)
     partial = dest.with_suffix(dest.suffix + ".part")
     print(f"fetch_test_data: downloading {name}", file=sys.stderr)
     with urllib.request.urlopen(url, timeout=300) as resp, partial.open("wb") as out:
         shutil.copyfileobj(resp, out, 1 << 20)
-    got = sha256_of(partial)
+    got = sha256_file(partial)
     if got != sha:
         partial.unlink()
         raise SystemExit(f"ERROR: {name}: sha256 {got} does not match the pinned {sha}")
@@ -171,7 +160,7 @@ def install_speech(downloads: Path, speech: Path) -> None:
 
 
 def main() -> int:
-    root = cache_root() / "testdata"
+    root = testdata_root()
     downloads = cache_root() / "downloads"
     install_model(downloads, root / "models")
     install_speech(downloads, root / "speech")
