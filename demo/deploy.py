@@ -18,6 +18,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from builder.cache import cache_root
+
 logger = logging.getLogger(__name__)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -27,20 +29,15 @@ STACK_NAME = "lca-demo-whisper"
 TOFU_TIMEOUT_S = 300
 
 
-def cache_dir() -> Path:
-    env = os.environ.get("WHISPER_SAGEMAKER_CACHE")
-    return Path(env) if env else Path.home() / ".cache" / "whisper-sagemaker"
-
-
 def tofu_ready() -> bool:
     """``scripts/tofu`` exists and its OpenTofu is already built (the demo never starts a build)."""
-    built = list((cache_dir() / "toolchain").glob("opentofu-*/bin/tofu"))
+    built = list((cache_root() / "toolchain").glob("opentofu-*/bin/tofu"))
     return TOFU.is_file() and any(os.access(b, os.X_OK) for b in built)
 
 
 def aws_provider_available() -> bool:
     """A hashicorp/aws provider sits in scripts/tofu's filesystem mirror."""
-    return any((cache_dir() / "toolchain" / "providers").glob("*/hashicorp/aws/*/*"))
+    return any((cache_root() / "toolchain" / "providers").glob("*/hashicorp/aws/*/*"))
 
 
 def lca_stack_parameters(endpoint_name: str, bucket: str) -> dict[str, str]:

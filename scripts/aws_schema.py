@@ -29,6 +29,8 @@ from pathlib import Path
 
 import aws_schema_npm
 
+from builder.cache import cache_root
+
 NPM_PACKAGE = "@cdktn/provider-aws"
 NPM_VERSION = "25.7.0"
 NPM_INTEGRITY = "sha512-E/nhu0yVZE4mXMgIPuI8tEFt1BExLkA7ARjihdG+/HmfDfzLr+OEF3dkFRvI6glRt30lrrBWQLwXqCJBxcmyUg=="
@@ -47,8 +49,7 @@ class SchemaUnavailable(RuntimeError):
 
 
 def cache_dir() -> Path:
-    root = os.environ.get("WHISPER_SAGEMAKER_CACHE")
-    return (Path(root) if root else Path.home() / ".cache" / "whisper-sagemaker") / "aws-schema"
+    return cache_root() / "aws-schema"
 
 
 def _integrity(path: Path) -> str:

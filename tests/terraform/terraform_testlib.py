@@ -16,6 +16,8 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from builder.cache import cache_root
+
 REPO = Path(__file__).resolve().parents[2]
 MODULE = REPO / "modules" / "whisper_sagemaker"
 LCA_MODULE = MODULE / "modules" / "lca"
@@ -26,11 +28,6 @@ CLIS = ("tofu", "terraform")
 HCL_DIRS = ("modules", "examples")
 OVERRIDE_FILE = "versions_override.tf"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-def cache_root() -> Path:
-    env = os.environ.get("WHISPER_SAGEMAKER_CACHE")
-    return Path(env) if env else Path.home() / ".cache" / "whisper-sagemaker"
 
 
 def provider_mirror() -> Path:
