@@ -32,14 +32,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.model_dir and not (args.model_dir / "model.bin").is_file():
         parser.error(f"--model-dir {args.model_dir} holds no model.bin")
 
-    from demo.run import REPO, Demo, clean
+    from demo.checkout import checkout_root
+    from demo.run import Demo, clean
     from replay.clips import installed_model_dir
 
-    # The demo applies the repository's Terraform and starts its local AWS: an installed
-    # wheel alone has neither.
-    if not (REPO / "scripts" / "local_aws.py").is_file() or not (REPO / "modules").is_dir():
-        print(f"ERROR: the demo runs from a checkout of the repository (scripts/, modules/), not from {REPO}: "
-              "clone it and run make demo there", file=sys.stderr)
+    if checkout_root() is None:
+        print("ERROR: the demo deploys this repository's Terraform (modules/, scripts/): run it in a clone "
+              "(cd whisper-sagemaker && python -m demo)", file=sys.stderr)
         return 1
     try:
         model_dir = args.model_dir or installed_model_dir()

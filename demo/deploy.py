@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from builder.cache import cache_root
+from demo.checkout import checkout_root
 
 logger = logging.getLogger(__name__)
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = checkout_root() or Path(__file__).resolve().parent.parent  # demo.__main__ stops when it is None
 LCA_MODULE = REPO / "modules" / "whisper_sagemaker" / "modules" / "lca"
 TOFU = REPO / "scripts" / "tofu"
 STACK_NAME = "lca-demo-whisper"

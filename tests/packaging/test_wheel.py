@@ -116,10 +116,23 @@ def test_each_cli_starts_from_the_wheel(fresh, elsewhere, module, script, argv, 
         assert expect in proc.stdout, (command, proc.stdout)
 
 
-def test_the_demo_outside_a_checkout_says_what_it_needs(fresh, elsewhere):
+def test_the_demo_outside_a_clone_says_what_it_needs(fresh, elsewhere):
     proc = _run([str(fresh / "python"), "-m", "demo", "--quick"], cwd=elsewhere)
     assert proc.returncode == 1, proc.stderr
-    assert proc.stderr.startswith("ERROR: ") and "checkout" in proc.stderr, proc.stderr
+    assert proc.stderr.startswith("ERROR: ") and "clone" in proc.stderr, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_the_installed_demo_deploys_the_clone_it_runs_in(fresh, elsewhere):
+    # -I: the current directory is not put on sys.path, so the wheel's demo is the one asked.
+    probe = "from demo import checkout, deploy; print(checkout.__file__); print(deploy.REPO)"
+    inside = _run([str(fresh / "python"), "-I", "-c", probe], cwd=REPO)
+    assert inside.returncode == 0, inside.stderr
+    module, repo = inside.stdout.split()
+    assert Path(module).is_relative_to(fresh.parent) and Path(repo) == REPO
+    outside = _run([str(fresh / "python"), "-I", "-c", "from demo.checkout import checkout_root; "
+                    "print(checkout_root())"], cwd=elsewhere)
+    assert outside.stdout.strip() == "None", outside.stderr
 
 
 def _third_party_imports(package: Path) -> set[str]:
