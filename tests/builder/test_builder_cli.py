@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 
+import lca_contract
 import pytest
 
 from builder.__main__ import main
 from builder.errors import BuilderError
 from builder.models import MODELS, is_commit, model_spec
 
-# WhisperModelSize's allowed values in LCA's lca-whisper-sagemaker-stack template.
-LCA_SIZES = ["tiny", "tiny.en", "base", "base.en", "small", "small.en", "medium", "medium.en",
-             "large", "large-v1", "large-v2", "large-v3"]
+# WhisperModelSize's allowed values in LCA's order (docs/lca-contract.md).
+LCA_SIZES = lca_contract.model_sizes()
 
 
 def test_every_lca_size_and_the_extras_map_to_a_pinned_commit():

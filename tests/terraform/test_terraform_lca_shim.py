@@ -7,29 +7,16 @@ import subprocess
 from pathlib import Path
 
 import boto3
+import lca_contract
 import pytest
 import yaml
 from terraform_testlib import Tofu, lca_harness
 
-# docs/lca-contract.md, the stack: lca-whisper-sagemaker-stack/template.yaml's parameters.
-LCA_PARAMETERS = {
-    "WhisperModelSize": ("large-v2", ["tiny", "tiny.en", "base", "base.en", "small", "small.en", "medium",
-                                      "medium.en", "large", "large-v1", "large-v2", "large-v3"]),
-    "SageMakerInstanceType": ("ml.g5.2xlarge", ["ml.g4dn.xlarge", "ml.g4dn.2xlarge", "ml.g4dn.4xlarge",
-                                                "ml.g5.xlarge", "ml.g5.2xlarge", "ml.g5.4xlarge"]),
-    "SageMakerInstanceCount": ("1", (1, 3)),
-    "S3BucketName": ("", None),
-    "EndpointName": ("", None),
-    "EnableAutoScaling": ("true", ["true", "false"]),
-    "AutoScalingMinCapacity": ("1", (1, 3)),
-    "AutoScalingMaxCapacity": ("3", (1, 3)),
-    "AutoScalingTargetGpuUtilization": ("50", (10, 90)),
-    "AutoScalingScaleOutCooldown": ("60", (0, 3600)),
-    "AutoScalingScaleInCooldown": ("300", (0, 3600)),
-}
-LCA_OUTPUTS = ["WhisperSageMakerEndpointName", "WhisperModelSize", "S3BucketName", "AutoScalingEnabled",
-               "AutoScalingMinCapacity", "AutoScalingMaxCapacity", "AutoScalingTargetGpuUtilization",
-               "AutoScalingScaleOutCooldown", "AutoScalingScaleInCooldown"]
+# lca-whisper-sagemaker-stack/template.yaml's parameters as docs/lca-contract.md states them:
+# name -> (default, allowed values as a list, or (min, max) for a number, or None for free text).
+LCA_PARAMETERS = {p.name: (p.default, list(p.choices) if p.choices else p.bounds)
+                  for p in lca_contract.parameters().values()}
+LCA_OUTPUTS = lca_contract.outputs()
 
 
 @pytest.fixture(scope="module")
