@@ -3,6 +3,8 @@ and the capacity table reports only the servers it measured."""
 
 from __future__ import annotations
 
+import argparse
+
 import pytest
 
 from bench import builder_upload, capacity, inference_latency
@@ -55,3 +57,13 @@ def test_capacity_reports_only_the_servers_it_measured():
     table = capacity.format_table({"ours": ours}, 1.5)
     assert "original" not in table
     assert table.splitlines()[-1].endswith("p95 < 1.5 s): ours 1")
+
+
+def test_builder_upload_report_prints_every_figure(capsys):
+    args = argparse.Namespace(wheels="none", reps=2)
+    builder_upload.print_report(args, "inference/", 4 << 20, [1.0, 2.0], [2.0, 2.0], [0.5, 0.5], 0.3, 0.9, 0.2)
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("builder upload bench: tiny.en artifact 4.0 MiB (wheels=none, handler=inference/)")
+    ratio = next(line for line in out if line.startswith("throughput ratio"))
+    assert ratio.split()[-1] == "0.75"  # 4 MiB in 2 s (ours) vs in 1.5 s (baseline median)
+    assert out[-1].split()[-1] == "0.70"  # no-op process 0.9 s minus 0.2 s of hashing
