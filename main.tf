@@ -75,7 +75,7 @@ module "whisper" {
 resource "aws_cloudformation_stack" "lca_shim" {
   count = var.create_lca_shim_stack ? 1 : 0
 
-  name          = "${module.lca.endpoint_name}-lca-shim"
+  name          = module.lca.shim_stack_name
   template_body = module.lca.shim_template_body
   tags          = var.tags
 }

@@ -31,45 +31,48 @@ locals {
 }
 
 ################################################################################
-# Supporting resources: network, key, notifications, capture bucket
+# Supporting resources: key, notifications (the network is in network.tf)
 ################################################################################
 
-resource "aws_vpc" "this" {
-  #checkov:skip=CKV2_AWS_11:Example network only; flow logs need a log group and role the example has no use for.
-  #checkov:skip=CKV2_AWS_12:The default security group is unused here; the endpoint gets its own group below.
-  cidr_block = "10.42.0.0/16"
-  tags       = local.tags
-}
+data "aws_caller_identity" "current" {}
 
-resource "aws_subnet" "private" {
-  count = 2
+data "aws_partition" "current" {}
 
-  vpc_id            = aws_vpc.this.id
-  cidr_block        = cidrsubnet(aws_vpc.this.cidr_block, 8, count.index)
-  availability_zone = "${var.region}${["a", "b"][count.index]}"
-  tags              = local.tags
-}
-
-resource "aws_security_group" "endpoint" {
-  #checkov:skip=CKV2_AWS_5:Attached to the endpoint's ENIs through module.whisper's vpc_config, which checkov cannot follow.
-  name_prefix = "${local.name}-"
-  description = "Whisper endpoint containers: no inbound, HTTPS out to VPC endpoints"
-  vpc_id      = aws_vpc.this.id
-
-  egress {
-    description = "HTTPS to S3/ECR VPC endpoints inside the VPC"
-    from_port   = 443
-    to_port     = 443
-    protocol    = "tcp"
-    cidr_blocks = [aws_vpc.this.cidr_block]
+# The account administers the key through IAM (the default policy), and CloudWatch may
+# use it: alarms publish to the encrypted topic, which needs a data key from this key.
+data "aws_iam_policy_document" "key" {
+  #checkov:skip=CKV_AWS_109:A key policy's "*" is the key itself; the account root statement is AWS's default key policy.
+  #checkov:skip=CKV_AWS_111:A key policy's "*" is the key itself; the account root statement is AWS's default key policy.
+  #checkov:skip=CKV_AWS_356:A key policy's "*" is the key itself, not every resource.
+  statement {
+    sid       = "AccountAdministersThroughIam"
+    actions   = ["kms:*"]
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"]
+    }
   }
 
-  tags = local.tags
+  statement {
+    sid       = "CloudWatchAlarmsPublishToTheTopic"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    resources = ["*"]
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+  }
 }
 
 resource "aws_kms_key" "this" {
-  #checkov:skip=CKV2_AWS_64:The default key policy (the account administers the key through IAM) is what this example needs.
   description             = "whisper-sagemaker complete example"
+  policy                  = data.aws_iam_policy_document.key.json
   enable_key_rotation     = true
   deletion_window_in_days = 7
   tags                    = local.tags
@@ -94,7 +97,7 @@ resource "aws_cloudwatch_metric_alarm" "rollback" {
   treat_missing_data  = "notBreaching"
   dimensions = {
     EndpointName = local.name
-    VariantName  = "AllTraffic"
+    VariantName  = module.whisper.variant_name
   }
   tags = local.tags
 }

@@ -61,7 +61,7 @@ resource "aws_cloudwatch_metric_alarm" "this" {
 
   dimensions = {
     EndpointName = aws_sagemaker_endpoint.this[0].name
-    VariantName  = "AllTraffic"
+    VariantName  = local.variant_name
   }
 
   tags = var.tags

@@ -4,7 +4,6 @@
 
 locals {
   create_autoscaling = local.create && var.enable_autoscaling
-  variant_resource   = "endpoint/${var.name}/variant/AllTraffic"
 }
 
 resource "aws_appautoscaling_target" "this" {
@@ -12,7 +11,7 @@ resource "aws_appautoscaling_target" "this" {
 
   service_namespace  = "sagemaker"
   scalable_dimension = "sagemaker:variant:DesiredInstanceCount"
-  resource_id        = "endpoint/${aws_sagemaker_endpoint.this[0].name}/variant/AllTraffic"
+  resource_id        = "endpoint/${aws_sagemaker_endpoint.this[0].name}/variant/${local.variant_name}"
   min_capacity       = var.autoscaling.min_capacity
   max_capacity       = var.autoscaling.max_capacity
   tags               = var.tags
@@ -49,7 +48,7 @@ resource "aws_appautoscaling_policy" "gpu_utilization" {
             }
             dimensions {
               name  = "VariantName"
-              value = "AllTraffic"
+              value = local.variant_name
             }
           }
         }

@@ -13,6 +13,8 @@ locals {
     ? "arn:${local.partition}:s3:::${local.artifact_bucket}/${local.artifact_location[1]}"
     : "arn:${local.partition}:s3:::${local.artifact_bucket}/${local.artifact_location[1]}*"
   )
+  # Data capture writes objects under destination_s3_uri with the endpoint's role.
+  capture_location = var.data_capture == null ? null : regex("^s3://([^/]+)/?(.*)$", var.data_capture.destination_s3_uri)
 }
 
 data "aws_iam_policy_document" "assume" {
@@ -81,7 +83,7 @@ data "aws_iam_policy_document" "this" {
     condition {
       test     = "StringLike"
       variable = "cloudwatch:namespace"
-      values   = ["/aws/sagemaker/Endpoints", "aws/sagemaker/Endpoints/*"]
+      values   = ["/aws/sagemaker/Endpoints", "/aws/sagemaker/Endpoints/*"]
     }
   }
 
@@ -90,6 +92,25 @@ data "aws_iam_policy_document" "this" {
     content {
       sid       = "DecryptWithKey"
       actions   = ["kms:Decrypt", "kms:GenerateDataKey", "kms:CreateGrant", "kms:DescribeKey"]
+      resources = [statement.value]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.capture_location == null ? [] : [local.capture_location]
+    content {
+      sid       = "WriteDataCapture"
+      actions   = ["s3:PutObject"]
+      resources = ["arn:${local.partition}:s3:::${statement.value[0]}/${statement.value[1]}*"]
+    }
+  }
+
+  dynamic "statement" {
+    # Captured objects are encrypted with this key (S3 asks for a data key on each upload).
+    for_each = try(var.data_capture.kms_key_id, null) == null ? [] : [var.data_capture.kms_key_id]
+    content {
+      sid       = "EncryptDataCapture"
+      actions   = ["kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt"]
       resources = [statement.value]
     }
   }

@@ -11,10 +11,14 @@ data "aws_caller_identity" "current" {
 }
 
 locals {
-  create    = var.create
+  create = var.create
+  # The one production variant, named as LCA's stack named it; scaling and metrics address it by name.
+  variant_name = "AllTraffic"
+
   partition = try(data.aws_partition.current[0].partition, "aws")
-  region    = try(data.aws_region.current[0].region, "")
-  dns       = try(data.aws_partition.current[0].dns_suffix, "amazonaws.com")
+  # `id` is the region name in hashicorp/aws 5.x and 6.x alike (6.x adds `region`, deprecates `name`).
+  region = try(data.aws_region.current[0].id, "")
+  dns    = try(data.aws_partition.current[0].dns_suffix, "amazonaws.com")
 
   image_uri = coalesce(var.image_uri, format("%s.dkr.ecr.%s.%s/%s:%s",
     lookup(local.dlc_registry_accounts, local.region, local.dlc_default_account),
@@ -87,8 +91,17 @@ resource "aws_sagemaker_model" "this" {
     create_before_destroy = true
 
     precondition {
+      # The sources are alternatives, not a fallback chain: two of them is a mistake to report.
+      condition     = length([for s in [var.model_data_url, var.model_data_s3_prefix, var.manifest_path] : s if s != null]) <= 1
+      error_message = "Give at most one artifact source: model_data_url, model_data_s3_prefix or manifest_path (none: the module builds the artifact)."
+    }
+    precondition {
       condition     = local.artifact_uri != null
       error_message = "No model artifact: manifest_path's manifest.json has no s3.uri (was it built with --bucket?)."
+    }
+    precondition {
+      condition     = local.role_arn != null
+      error_message = "create_role = false needs role_arn: the ARN of an execution role SageMaker can assume that may read the artifact and pull the image."
     }
     precondition {
       condition     = can(regex("^\\d+\\.dkr\\.ecr\\.[a-z0-9-]+\\.[^/]+/[^:@]+", local.image_uri))
@@ -106,7 +119,7 @@ resource "aws_sagemaker_endpoint_configuration" "this" {
   kms_key_arn = var.kms_key_arn
 
   production_variants {
-    variant_name                                      = "AllTraffic"
+    variant_name                                      = local.variant_name
     model_name                                        = aws_sagemaker_model.this[0].name
     instance_type                                     = var.instance_type
     initial_instance_count                            = var.instance_count

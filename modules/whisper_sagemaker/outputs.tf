@@ -30,7 +30,7 @@ output "model_arn" {
 
 output "variant_name" {
   description = "Production variant name (AllTraffic, as LCA's stack used)."
-  value       = local.create ? "AllTraffic" : null
+  value       = local.create ? local.variant_name : null
 }
 
 output "image_uri" {

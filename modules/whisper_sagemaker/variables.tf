@@ -205,6 +205,29 @@ variable "data_capture" {
     kms_key_id                  = optional(string)
   })
   default = null
+
+  # The provider requires at least one capture_options block; SageMaker takes Input and/or Output.
+  validation {
+    condition = var.data_capture == null || (
+      length(try(var.data_capture.capture_modes, [])) > 0 &&
+      length(distinct(try(var.data_capture.capture_modes, []))) == length(try(var.data_capture.capture_modes, [])) &&
+      alltrue([for m in try(var.data_capture.capture_modes, []) : contains(["Input", "Output"], m)])
+    )
+    error_message = "data_capture.capture_modes must list Input, Output or both (at least one, no repeats)."
+  }
+  validation {
+    condition     = var.data_capture == null || can(regex("^s3://[^/]+(/.*)?$", var.data_capture.destination_s3_uri))
+    error_message = "data_capture.destination_s3_uri must be an s3://bucket[/prefix] URI."
+  }
+  validation {
+    condition     = var.data_capture == null || try(var.data_capture.initial_sampling_percentage >= 0 && var.data_capture.initial_sampling_percentage <= 100 && floor(var.data_capture.initial_sampling_percentage) == var.data_capture.initial_sampling_percentage, false)
+    error_message = "data_capture.initial_sampling_percentage must be an integer from 0 to 100."
+  }
+  validation {
+    # The role is granted kms:GenerateDataKey on exactly this key, and IAM needs its ARN.
+    condition     = try(var.data_capture.kms_key_id, null) == null || can(regex("^arn:[^:]+:kms:[^:]+:\\d{12}:key/.+$", var.data_capture.kms_key_id))
+    error_message = "data_capture.kms_key_id must be a KMS key ARN (arn:PARTITION:kms:REGION:ACCOUNT:key/ID): the execution role is granted that key."
+  }
 }
 
 variable "deployment_config" {
@@ -237,6 +260,43 @@ variable "deployment_config" {
   validation {
     condition     = var.deployment_config == null || length(try(var.deployment_config.auto_rollback_alarm_names, [])) <= 10
     error_message = "deployment_config.auto_rollback_alarm_names takes at most 10 alarms."
+  }
+  # SageMaker's limits (DeploymentConfig API): rolling batches of 5-50 % of capacity (or 1+
+  # instances), execution timeouts of 600-28800 s, waits of 0-3600 s; CANARY needs a first
+  # step of at most 50 %, LINEAR steps of 10-50 % (both sent as CAPACITY_PERCENT).
+  validation {
+    condition = try(var.deployment_config.rolling, null) == null || try(
+      var.deployment_config.rolling.maximum_batch_size_type == "CAPACITY_PERCENT" ? (
+        var.deployment_config.rolling.maximum_batch_size_value >= 5 && var.deployment_config.rolling.maximum_batch_size_value <= 50
+      ) : var.deployment_config.rolling.maximum_batch_size_type == "INSTANCE_COUNT" && var.deployment_config.rolling.maximum_batch_size_value >= 1,
+    false)
+    error_message = "deployment_config.rolling: maximum_batch_size_type is CAPACITY_PERCENT (value 5-50) or INSTANCE_COUNT (value at least 1)."
+  }
+  validation {
+    condition = try(var.deployment_config.blue_green, null) == null || try(
+      var.deployment_config.blue_green.traffic_routing_type == "ALL_AT_ONCE" ? (
+        var.deployment_config.blue_green.canary_size_percent == null && var.deployment_config.blue_green.linear_step_size_percent == null
+        ) : var.deployment_config.blue_green.traffic_routing_type == "CANARY" ? (
+        var.deployment_config.blue_green.linear_step_size_percent == null && var.deployment_config.blue_green.canary_size_percent >= 1 && var.deployment_config.blue_green.canary_size_percent <= 50
+        ) : var.deployment_config.blue_green.traffic_routing_type == "LINEAR" && (
+        var.deployment_config.blue_green.canary_size_percent == null && var.deployment_config.blue_green.linear_step_size_percent >= 10 && var.deployment_config.blue_green.linear_step_size_percent <= 50
+      ),
+    false)
+    error_message = "deployment_config.blue_green: traffic_routing_type ALL_AT_ONCE takes no sizes, CANARY needs canary_size_percent (1-50) and LINEAR needs linear_step_size_percent (10-50)."
+  }
+  validation {
+    condition = var.deployment_config == null || alltrue([
+      for t in [try(var.deployment_config.rolling.maximum_execution_timeout_in_seconds, null), try(var.deployment_config.blue_green.maximum_execution_timeout_in_seconds, null)] :
+      t == null ? true : t >= 600 && t <= 28800
+    ])
+    error_message = "deployment_config maximum_execution_timeout_in_seconds must be 600-28800 (SageMaker's limits)."
+  }
+  validation {
+    condition = var.deployment_config == null || alltrue([
+      for w in [try(var.deployment_config.rolling.wait_interval_in_seconds, null), try(var.deployment_config.blue_green.wait_interval_in_seconds, null), try(var.deployment_config.blue_green.termination_wait_in_seconds, null)] :
+      w == null ? true : w >= 0 && w <= 3600
+    ])
+    error_message = "deployment_config wait_interval_in_seconds and termination_wait_in_seconds must be 0-3600."
   }
 }
 

@@ -1,35 +1,69 @@
-"""HCL formatting, LCA-parameter validation (tofu test), checkov and generated README tables."""
+"""HCL formatting and linting (fmt, tflint), model-size lists, checkov and generated README tables."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
-from terraform_testlib import LCA_MODULE, MODULE, REPO, Tofu
+from terraform_testlib import LCA_MODULE, MODULE, REPO, Cli
+
+from builder.models import MODELS
 
 HCL_ROOTS = [REPO / "modules", REPO / "examples"]
 ROOT_FILES = ["main.tf", "variables.tf", "outputs.tf", "versions.tf"]
+TFLINT = REPO / "scripts" / "tflint"
+# LCA's WhisperModelSize allowed values, in its order (docs/lca-contract.md).
+LCA_SIZES = ["tiny", "tiny.en", "base", "base.en", "small", "small.en", "medium", "medium.en", "large", "large-v1",
+             "large-v2", "large-v3"]
 
 
-def test_hcl_is_formatted(tofu: Tofu) -> None:
+def test_hcl_is_formatted(cli: Cli) -> None:
     for path in HCL_ROOTS:
-        tofu.run("fmt", "-check", "-diff", "-recursive", str(path))
-    tofu.run("fmt", "-check", "-diff", *[str(REPO / f) for f in ROOT_FILES])
+        cli.run("fmt", "-check", "-diff", "-recursive", str(path))
+    cli.run("fmt", "-check", "-diff", *[str(REPO / f) for f in ROOT_FILES])
 
 
-def test_fmt_check_catches_misformatting(tofu: Tofu, tmp_path: Path) -> None:
+def test_fmt_check_catches_misformatting(tofu: Cli, tmp_path: Path) -> None:
     (tmp_path / "bad.tf").write_text('locals {\na="x"\n}\n')
     assert tofu.run("fmt", "-check", str(tmp_path), check=False).returncode != 0
 
 
-def test_lca_parameters_validate_like_lca(tofu: Tofu) -> None:
-    """modules/lca/tests/lca.tftest.hcl: LCA's defaults, and each bad value rejected."""
-    tofu.run("-chdir=" + str(LCA_MODULE), "init", "-input=false", "-backend=false")
-    proc = tofu.run("-chdir=" + str(LCA_MODULE), "test", check=False)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "13 passed, 0 failed" in proc.stdout, proc.stdout
+def _hcl_size_lists() -> dict[str, list[str]]:
+    """Every list of model sizes written out in the HCL (validations, CloudFormation AllowedValues)."""
+    found = {}
+    for path in [*REPO.glob("*.tf"), *REPO.glob("modules/**/*.tf"), *REPO.glob("examples/**/*.tf")]:
+        text = path.read_text()
+        for n, match in enumerate(re.finditer(r'\[("tiny"[^\]]*)\]', text)):
+            found[f"{path.relative_to(REPO)}#{n}"] = re.findall(r'"([^"]+)"', match.group(1))
+        for n, match in enumerate(re.finditer(r"one of (tiny, [^\"]*?)\.?\"", text)):
+            found[f"{path.relative_to(REPO)}:message#{n}"] = match.group(1).split(", ")
+    return found
+
+
+def test_literal_model_size_lists_are_lcas_and_buildable() -> None:
+    lists = _hcl_size_lists()
+    assert len(lists) >= 3, lists  # modules/lca: the validation, its message, the shim's AllowedValues
+    for where, sizes in lists.items():
+        assert sizes == LCA_SIZES, where
+        # the builder (builder.models, from builder/pins.json) can build every size LCA may ask for
+        assert set(sizes) <= set(MODELS), f"{where}: {set(sizes) - set(MODELS)} unknown to builder.models"
+
+
+def test_tflint_recommended_preset_is_clean() -> None:
+    """tflint's terraform ruleset ("recommended") on the root, every module and every example."""
+    proc = subprocess.run([str(TFLINT), "--recursive", f"--config={REPO / '.tflint.hcl'}", "--format=compact"],
+                          cwd=REPO, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0 and proc.stdout.strip() == "", proc.stdout + proc.stderr
+
+
+def test_tflint_reports_a_dead_local(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text('terraform {\n  required_version = ">= 1.6"\n}\n\nlocals {\n  unused = 1\n}\n')
+    proc = subprocess.run([str(TFLINT), f"--chdir={tmp_path}", f"--config={REPO / '.tflint.hcl'}", "--format=compact"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode != 0 and "terraform_unused_declarations" in proc.stdout, proc.stdout + proc.stderr
 
 
 def test_checkov_passes_with_justified_skips(tools_bin: Path, tmp_path: Path) -> None:

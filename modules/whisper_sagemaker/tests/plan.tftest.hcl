@@ -2,8 +2,9 @@
 # Needs hashicorp/aws installed by `init` (see README, Testing).
 
 mock_provider "aws" {
+  # `id` (the region name) exists in hashicorp/aws 5.x and 6.x; the module reads it.
   mock_data "aws_region" {
-    defaults = { region = "us-east-1" }
+    defaults = { id = "us-east-1" }
   }
   mock_data "aws_partition" {
     defaults = { partition = "aws", dns_suffix = "amazonaws.com" }
@@ -13,6 +14,11 @@ mock_provider "aws" {
   }
   mock_data "aws_iam_policy_document" {
     defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  }
+  # OpenTofu fills computed attributes with random strings at plan time, and the provider
+  # still validates the arguments they flow into: ARNs must look like ARNs.
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::123456789012:role/whisper-sagemaker-mock" }
   }
 }
 
@@ -58,7 +64,7 @@ run "opt_in_region_uses_its_own_registry" {
   command = plan
   override_data {
     target = data.aws_region.current
-    values = { region = "ap-northeast-3" }
+    values = { id = "ap-northeast-3" }
   }
   assert {
     condition     = aws_sagemaker_model.this[0].primary_container[0].image == "364406365360.dkr.ecr.ap-northeast-3.amazonaws.com/huggingface-pytorch-inference:2.6.0-transformers4.49.0-gpu-py312-cu124-ubuntu22.04"
@@ -169,4 +175,143 @@ run "deployment_config_without_update_policy_rejected" {
     deployment_config = { auto_rollback_alarm_names = ["whisper-5xx"] }
   }
   expect_failures = [var.deployment_config]
+}
+
+run "data_capture_without_modes_rejected" {
+  # the provider needs at least one capture_options block
+  command = plan
+  variables {
+    data_capture = { destination_s3_uri = "s3://capture/whisper", capture_modes = [] }
+  }
+  expect_failures = [var.data_capture]
+}
+
+run "data_capture_key_must_be_an_arn" {
+  command = plan
+  variables {
+    data_capture = { destination_s3_uri = "s3://capture/whisper", kms_key_id = "alias/capture" }
+  }
+  expect_failures = [var.data_capture]
+}
+
+run "data_capture_is_writable_with_its_key" {
+  command = plan
+  variables {
+    data_capture = {
+      destination_s3_uri = "s3://capture/whisper"
+      kms_key_id         = "arn:aws:kms:us-east-1:123456789012:key/11111111-1111-1111-1111-111111111111"
+    }
+  }
+  assert {
+    condition     = one([for s in data.aws_iam_policy_document.this[0].statement : s.resources if s.sid == "WriteDataCapture"]) == toset(["arn:aws:s3:::capture/whisper*"])
+    error_message = "the role must be able to PutObject under the capture prefix"
+  }
+  assert {
+    condition     = one([for s in data.aws_iam_policy_document.this[0].statement : s.resources if s.sid == "EncryptDataCapture"]) == toset(["arn:aws:kms:us-east-1:123456789012:key/11111111-1111-1111-1111-111111111111"])
+    error_message = "the role must be able to encrypt captured objects with the capture key"
+  }
+  assert {
+    condition     = length(aws_sagemaker_endpoint_configuration.this[0].data_capture_config[0].capture_options) == 2
+    error_message = "Input and Output captured by default"
+  }
+}
+
+run "metric_namespaces_and_log_arns_are_absolute" {
+  command = plan
+  assert {
+    condition = alltrue(flatten([for s in data.aws_iam_policy_document.this[0].statement : [
+      for c in s.condition : [for v in c.values : startswith(v, "/aws/sagemaker/Endpoints")] if c.variable == "cloudwatch:namespace"
+    ]]))
+    error_message = "CloudWatch namespaces of SageMaker endpoints start with a slash"
+  }
+  assert {
+    condition = one([for s in data.aws_iam_policy_document.this[0].statement : s.resources if s.sid == "EndpointLogs"]) == toset([
+      "arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/Endpoints/whisper",
+      "arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/Endpoints/whisper:log-stream:*",
+    ])
+    error_message = "the role writes exactly the endpoint's log group"
+  }
+}
+
+run "canary_without_its_size_rejected" {
+  command = plan
+  variables {
+    deployment_config = { blue_green = { traffic_routing_type = "CANARY" } }
+  }
+  expect_failures = [var.deployment_config]
+}
+
+run "linear_without_its_size_rejected" {
+  command = plan
+  variables {
+    deployment_config = { blue_green = { traffic_routing_type = "LINEAR" } }
+  }
+  expect_failures = [var.deployment_config]
+}
+
+run "linear_step_below_10_percent_rejected" {
+  command = plan
+  variables {
+    deployment_config = { blue_green = { traffic_routing_type = "LINEAR", linear_step_size_percent = 5 } }
+  }
+  expect_failures = [var.deployment_config]
+}
+
+run "canary_with_its_size_accepted" {
+  command = plan
+  variables {
+    deployment_config = { blue_green = { traffic_routing_type = "CANARY", canary_size_percent = 25 } }
+  }
+  assert {
+    condition     = aws_sagemaker_endpoint.this[0].deployment_config[0].blue_green_update_policy[0].traffic_routing_configuration[0].canary_size[0].value == 25
+    error_message = "the canary size reaches the endpoint"
+  }
+}
+
+run "rolling_batch_above_50_percent_rejected" {
+  command = plan
+  variables {
+    deployment_config = { rolling = { maximum_batch_size_value = 60 } }
+  }
+  expect_failures = [var.deployment_config]
+}
+
+run "rolling_batch_below_5_percent_rejected" {
+  command = plan
+  variables {
+    deployment_config = { rolling = { maximum_batch_size_value = 4 } }
+  }
+  expect_failures = [var.deployment_config]
+}
+
+run "execution_timeout_below_600_rejected" {
+  command = plan
+  variables {
+    deployment_config = { rolling = { maximum_execution_timeout_in_seconds = 300 } }
+  }
+  expect_failures = [var.deployment_config]
+}
+
+run "no_role_and_no_role_arn_rejected" {
+  command = plan
+  variables { create_role = false }
+  expect_failures = [aws_sagemaker_model.this]
+}
+
+run "own_role_arn_used" {
+  command = plan
+  variables {
+    create_role = false
+    role_arn    = "arn:aws:iam::123456789012:role/whisper"
+  }
+  assert {
+    condition     = aws_sagemaker_model.this[0].execution_role_arn == "arn:aws:iam::123456789012:role/whisper" && length(aws_iam_role.this) == 0
+    error_message = "the given role is used and none created"
+  }
+}
+
+run "two_artifact_sources_rejected" {
+  command = plan
+  variables { model_data_s3_prefix = "s3://artifacts/whisper/abc/model/" }
+  expect_failures = [aws_sagemaker_model.this]
 }

@@ -1,5 +1,7 @@
 locals {
   endpoint_name = var.endpoint_name != "" ? var.endpoint_name : "whisper-endpoint"
+  # CloudFormation stack names start with a letter; endpoint names may start with a digit.
+  shim_stack_name = can(regex("^[a-z]", local.endpoint_name)) ? "${local.endpoint_name}-lca-shim" : "lca-shim-${local.endpoint_name}"
 
   # CloudFormation parameter declarations of the shim: LCA's names, defaults and
   # allowed values, so LCA's main stack can pass exactly what it passes today.

@@ -8,6 +8,11 @@ output "endpoint_name" {
   }
 }
 
+output "shim_stack_name" {
+  description = "A valid CloudFormation stack name for the shim (ENDPOINT-lca-shim, or lca-shim-ENDPOINT when the endpoint name starts with a digit)."
+  value       = local.shim_stack_name
+}
+
 output "enable_auto_scaling" {
   description = "enable_auto_scaling as a bool."
   value       = var.enable_auto_scaling == "true"

@@ -113,3 +113,22 @@ run "bad_bucket_name" {
   variables { s3_bucket_name = "Not_A_Bucket" }
   expect_failures = [var.s3_bucket_name]
 }
+
+run "shim_stack_name_is_a_valid_stack_name" {
+  # CloudFormation stack names: a letter, then letters, digits and hyphens (128 at most).
+  command = plan
+  variables { endpoint_name = "1st-whisper-endpoint" }
+  assert {
+    condition     = output.shim_stack_name == "lca-shim-1st-whisper-endpoint" && can(regex("^[a-zA-Z][-a-zA-Z0-9]{0,127}$", output.shim_stack_name))
+    error_message = "a stack name must start with a letter: ${output.shim_stack_name}"
+  }
+}
+
+run "shim_stack_name_follows_the_endpoint" {
+  command = plan
+  variables { endpoint_name = "whisper-endpoint-mylca" }
+  assert {
+    condition     = output.shim_stack_name == "whisper-endpoint-mylca-lca-shim"
+    error_message = "the shim stack is named after its endpoint"
+  }
+}
