@@ -1,5 +1,5 @@
 # The two commands a new user needs: `make demo` and `make test` (setup, lint, then the tests).
-.PHONY: setup demo test lint lint-python lint-tf-fmt lint-tf-docs bench clean
+.PHONY: setup demo test lint lint-python lint-tf-fmt lint-tf-docs lint-tflint bench clean
 
 # READMEs whose inputs/outputs tables scripts/terraform_docs.py generates.
 TF_DOCS_DIRS := . modules/whisper_sagemaker modules/whisper_sagemaker/modules/lca
@@ -14,7 +14,7 @@ test: setup lint
 	.venv/bin/python -m pytest
 
 # Lint the way terraform-aws-modules do; .pre-commit-config.yaml runs these same targets.
-lint: setup lint-python lint-tf-fmt lint-tf-docs
+lint: setup lint-python lint-tf-fmt lint-tf-docs lint-tflint
 
 lint-python:
 	.venv/bin/ruff check .
@@ -24,6 +24,10 @@ lint-tf-fmt:
 
 lint-tf-docs:
 	.venv/bin/python scripts/terraform_docs.py --check $(TF_DOCS_DIRS)
+
+# tflint's terraform ruleset, "recommended" preset (.tflint.hcl), on the root, modules and examples.
+lint-tflint:
+	scripts/tflint --recursive --config="$(CURDIR)/.tflint.hcl"
 
 bench: setup
 	.venv/bin/python -m bench
