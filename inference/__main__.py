@@ -6,8 +6,8 @@ Also runs as ``python -m whisper_inference serve ...`` from an extracted artifac
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port (default 8080)")
     serve.add_argument("--workers", type=int, default=None,
-                       help="inference threads (default WHISPER_WORKERS or 1)")
+                       help="inference threads and CTranslate2 workers (default WHISPER_WORKERS or 1)")
     serve.add_argument("--max-queue", type=int, default=None,
                        help="requests that may wait for a worker before 503 (default WHISPER_MAX_QUEUE or 8)")
     serve.add_argument("--debug", action="store_true", help="debug logging and tracebacks")
@@ -31,13 +31,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run the command line; 0 on a clean stop, 2 for usage errors, 1 for runtime failures."""
+    parser = build_parser()
+    args = parser.parse_args(argv)  # exits 2 on unknown options
+    if args.workers is not None and args.workers < 1:
+        parser.error("--workers must be at least 1")
+    if args.max_queue is not None and args.max_queue < 0:
+        parser.error("--max-queue must not be negative")
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("faster_whisper").setLevel(logging.WARNING)  # a line per request otherwise
     try:
-        import uvicorn
-
+        from .config import ServingConfig
+        from .listener import serve
         from .model import MODEL_FILES
         from .server import create_app
 
@@ -45,19 +51,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if missing:
             raise FileNotFoundError(f"{args.model_dir} is not a CTranslate2 Whisper model "
                                     f"(missing {', '.join(missing)})")
-        if args.workers is not None and args.workers < 1:
-            raise ValueError("--workers must be at least 1")
-        if args.max_queue is not None and args.max_queue < 0:
-            raise ValueError("--max-queue must not be negative")
-        if args.workers is not None:  # the model's CTranslate2 workers must match the threads
-            os.environ["WHISPER_WORKERS"] = str(args.workers)
-        app = create_app(args.model_dir, args.workers, args.max_queue)
-        uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
+        config = ServingConfig.from_env()
+        overrides = {"workers": args.workers, "max_queue": args.max_queue}
+        config = dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None})
+        serve(create_app(args.model_dir, config), args.host, args.port, config)
     except Exception as exc:  # a CLI: one line, the traceback only with --debug
         if args.debug:
             raise
         print(f"ERROR: {exc}", file=sys.stderr)
-        return 2
+        return 1
     return 0
 
 

@@ -1,42 +1,40 @@
 """Request bodies -> 16 kHz mono float32 audio plus the raw ``parameters`` mapping.
 
-Accepted (DESIGN.md, Contract 1 and issue 2):
+Accepted (the LCA contract in ``inference/README.md``):
 
 * ``application/json``: ``{"audio_input": [82, 73, ...]}`` (the WAV file's bytes, what LCA
   sends), ``{"audio_data": "<base64>"}``, or ``{"s3_uri": "s3://bucket/key"}`` for buckets
   listed in ``WHISPER_S3_ALLOWED_BUCKETS`` (none by default); optional ``"parameters"``.
 * raw audio files: ``audio/wav``, ``audio/x-wav``, ``audio/wave``, ``audio/flac``,
   ``audio/ogg``, ``audio/mpeg``;
-* raw PCM: ``audio/L16;rate=N[;channels=C]``, signed 16-bit little-endian.
+* raw PCM: ``audio/L16;rate=N[;channels=C][;endianness=little]``, signed 16-bit,
+  big-endian unless ``endianness=little``.
 
-Any sample rate is resampled to 16 kHz with soxr; several channels are averaged.
+Decoding and its bounds live in ``audio.py``, ``s3_uri`` reads in ``s3.py``.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import io
 import json
 import logging
-import os
 import re
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-import soundfile
-import soxr
 
+from . import audio, s3
+from .audio import SAMPLE_RATE
+from .config import ServingConfig
 from .errors import ClientError, PayloadTooLarge, UnsupportedMediaType
 
 logger = logging.getLogger(__name__)
 
-SAMPLE_RATE = 16000
 # SageMaker real-time inference refuses request payloads above 6 MB.
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
-# An object fetched through s3_uri is not bound by the payload limit, but must stay sane.
-MAX_S3_OBJECT_BYTES = 100 * 1024 * 1024
+DEFAULT_CONFIG = ServingConfig()
 
 JSON_TYPES = frozenset({"application/json"})
 FILE_TYPES = frozenset({"audio/wav", "audio/x-wav", "audio/wave", "audio/flac", "audio/x-flac",
@@ -75,8 +73,9 @@ def parse_content_type(content_type: str | None) -> tuple[str, dict[str, str]]:
     return mime.lower(), options
 
 
-def decode_request(body: bytes | str, content_type: str | None) -> DecodedRequest:
-    """Decode one request body.
+def decode_request(body: bytes | str, content_type: str | None,
+                   config: ServingConfig = DEFAULT_CONFIG) -> DecodedRequest:
+    """Decode one request body within ``config``'s limits.
 
     Raises:
         ClientError: the body, its audio or its content type is unusable (4xx).
@@ -89,17 +88,17 @@ def decode_request(body: bytes | str, content_type: str | None) -> DecodedReques
     if not body:
         raise ClientError("empty request body")
     if mime in JSON_TYPES:
-        return _decode_json(body)
+        return _decode_json(body, config)
     if mime in FILE_TYPES:
-        return DecodedRequest(decode_audio_file(body))
+        return DecodedRequest(audio.decode_file(body, config))
     if mime in PCM_TYPES:
-        return DecodedRequest(decode_pcm16(body, options))
+        return DecodedRequest(audio.decode_pcm16(body, options, config))
     raise UnsupportedMediaType(f"unsupported Content-Type {content_type!r}; supported: {', '.join(SUPPORTED_TYPES)}")
 
 
 # --- JSON -------------------------------------------------------------------------------
 
-def _decode_json(body: bytes) -> DecodedRequest:
+def _decode_json(body: bytes, config: ServingConfig) -> DecodedRequest:
     fast = _fast_audio_input(body)
     if fast is not None:
         document, audio_bytes = fast
@@ -108,6 +107,8 @@ def _decode_json(body: bytes) -> DecodedRequest:
             document = json.loads(body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise ClientError(f"malformed JSON: {exc}") from None
+        except RecursionError:  # json's C parser refuses deep nesting cleanly
+            raise ClientError("malformed JSON: nested too deeply") from None
         if not isinstance(document, dict):
             raise ClientError("the JSON body must be an object with 'audio_input', 'audio_data' or 's3_uri'")
         audio_bytes = None
@@ -117,11 +118,11 @@ def _decode_json(body: bytes) -> DecodedRequest:
     if not isinstance(parameters, dict):
         raise ClientError("'parameters' must be a JSON object")
     if audio_bytes is None:
-        audio_bytes = _audio_bytes_from_document(document)
-    return DecodedRequest(decode_audio_file(audio_bytes), parameters)
+        audio_bytes = _audio_bytes_from_document(document, config)
+    return DecodedRequest(audio.decode_file(audio_bytes, config), parameters)
 
 
-def _audio_bytes_from_document(document: dict) -> bytes:
+def _audio_bytes_from_document(document: dict, config: ServingConfig) -> bytes:
     sources = [key for key in ("audio_input", "audio_data", "s3_uri") if key in document]
     if "audio_path" in document:
         raise ClientError("'audio_path' is not supported; send the audio as 'audio_input' or 'audio_data'")
@@ -138,7 +139,7 @@ def _audio_bytes_from_document(document: dict) -> bytes:
             return base64.b64decode(value, validate=True)
         except (binascii.Error, ValueError) as exc:
             raise ClientError(f"'audio_data' is not valid base64: {exc}") from None
-    return fetch_s3_audio(value)
+    return s3.fetch(value, config)
 
 
 def _byte_list(value: object) -> bytes:
@@ -172,7 +173,7 @@ def _fast_audio_input(body: bytes) -> tuple[dict, bytes] | None:
         return None
     try:
         rest = json.loads(body[:start] + body[end:])
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
     if not isinstance(rest, dict) or rest.get("audio_input") != [] or len(rest) != len(
         [k for k in rest if k in ("audio_input", "parameters")]
@@ -208,112 +209,3 @@ def _parse_uint8_csv(body: bytes, start: int, end: int) -> np.ndarray | None:
     if values.size != text.count(b",") + 1 or (values.size and values.max() > 255):
         return None  # an empty element (",,", trailing comma) or a value above a byte
     return values.astype(np.uint8)
-
-
-# --- audio ------------------------------------------------------------------------------
-
-def decode_audio_file(data: bytes) -> np.ndarray:
-    """A complete audio file (WAV, FLAC, OGG, MP3...) -> 16 kHz mono float32.
-
-    Raises:
-        ClientError: the bytes are no audio file we can decode, or hold no samples.
-    """
-    if not data:
-        raise ClientError("empty audio")
-    try:
-        samples, rate = soundfile.read(io.BytesIO(data), dtype="float32", always_2d=True)
-    except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
-        samples, rate = _decode_with_av(data, exc)
-    return _to_whisper_rate(samples, rate)
-
-
-def _decode_with_av(data: bytes, first_error: Exception) -> tuple[np.ndarray, int]:
-    """Formats libsndfile lacks: PyAV (FFmpeg), which faster-whisper depends on anyway."""
-    import av  # only for the rare file libsndfile cannot read
-
-    try:
-        with av.open(io.BytesIO(data), mode="r", metadata_errors="ignore") as container:
-            if not container.streams.audio:
-                raise ClientError("the body holds no audio stream")
-            resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
-            chunks = []
-            for frame in container.decode(audio=0):
-                for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray().reshape(-1))
-            for out in resampler.resample(None):
-                chunks.append(out.to_ndarray().reshape(-1))
-    except ClientError:
-        raise
-    except (av.error.FFmpegError, ValueError, OSError, EOFError) as exc:
-        logger.debug("libsndfile: %s; FFmpeg: %s", first_error, exc)
-        raise ClientError("cannot decode the audio: not a WAV, FLAC, OGG or MP3 file, or it is damaged") from None
-    audio = np.concatenate(chunks) if chunks else np.empty(0, dtype=np.float32)
-    return audio.astype(np.float32).reshape(-1, 1), SAMPLE_RATE
-
-
-def decode_pcm16(data: bytes, options: dict[str, str]) -> np.ndarray:
-    """Raw s16le PCM (``audio/L16;rate=N[;channels=C]``) -> 16 kHz mono float32.
-
-    Raises:
-        ClientError: missing or bad ``rate``/``channels``, or a body that is no whole frame.
-    """
-    try:
-        rate = int(options["rate"])
-        channels = int(options.get("channels", "1"))
-    except KeyError:
-        raise ClientError("audio/L16 needs its sample rate: 'audio/L16;rate=16000'") from None
-    except ValueError:
-        raise ClientError("audio/L16 'rate' and 'channels' must be integers") from None
-    if not 1000 <= rate <= 384000 or not 1 <= channels <= 8:
-        raise ClientError(f"audio/L16 rate {rate} or channels {channels} out of range")
-    if len(data) % (2 * channels):
-        raise ClientError(f"audio/L16 body of {len(data)} bytes is not whole {channels}-channel 16-bit frames")
-    pcm = np.frombuffer(data, dtype="<i2").reshape(-1, channels)
-    return _to_whisper_rate(pcm.astype(np.float32) / 32768.0, rate)
-
-
-def _to_whisper_rate(samples: np.ndarray, rate: int) -> np.ndarray:
-    mono = samples.mean(axis=1) if samples.ndim == 2 and samples.shape[1] > 1 else samples.reshape(-1)
-    if mono.size == 0:
-        raise ClientError("empty audio: the file holds no samples")
-    if rate != SAMPLE_RATE:
-        mono = soxr.resample(mono, rate, SAMPLE_RATE, quality="HQ")
-    return np.ascontiguousarray(mono, dtype=np.float32)
-
-
-# --- S3 ---------------------------------------------------------------------------------
-
-def allowed_buckets() -> frozenset[str]:
-    """Buckets ``s3_uri`` may read, from ``WHISPER_S3_ALLOWED_BUCKETS`` (comma-separated)."""
-    raw = os.environ.get("WHISPER_S3_ALLOWED_BUCKETS", "")
-    return frozenset(b.strip() for b in raw.split(",") if b.strip())
-
-
-def fetch_s3_audio(uri: object) -> bytes:
-    """Read an audio object from an allow-listed bucket.
-
-    Raises:
-        ClientError: not an ``s3://bucket/key`` string, bucket not allowed (403), object
-            missing or unreadable, or larger than ``MAX_S3_OBJECT_BYTES``.
-    """
-    if not isinstance(uri, str) or not uri.startswith("s3://"):
-        raise ClientError("'s3_uri' must be a string 's3://bucket/key'")
-    bucket, _, key = uri[len("s3://"):].partition("/")
-    if not bucket or not key:
-        raise ClientError(f"'s3_uri' {uri!r} must name a bucket and a key")
-    if bucket not in allowed_buckets():
-        raise ClientError(f"bucket {bucket!r} is not allowed for s3_uri (WHISPER_S3_ALLOWED_BUCKETS)", 403)
-    import boto3  # only needed when S3 input is switched on
-    from botocore.exceptions import BotoCoreError, ClientError as BotoClientError
-
-    try:
-        obj = boto3.client("s3").get_object(Bucket=bucket, Key=key)
-        if obj.get("ContentLength", 0) > MAX_S3_OBJECT_BYTES:
-            raise ClientError(f"{uri} is larger than {MAX_S3_OBJECT_BYTES} bytes")
-        return obj["Body"].read()
-    except BotoClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
-        raise ClientError(f"cannot read {uri}: {code or exc}", 404 if code in ("NoSuchKey", "404") else 400) from None
-    except BotoCoreError as exc:
-        logger.warning("S3 read of %s failed: %s", uri, exc)
-        raise ClientError(f"cannot read {uri}: {exc}") from None

@@ -4,6 +4,11 @@ The Deep Learning Container toolkits call ``model_fn(model_dir)`` once, then per
 ``input_fn(body, content_type)`` -> ``predict_fn(data, model)`` -> ``output_fn(prediction,
 accept)``. The local server (``server.py``) calls the same four functions.
 
+The serving configuration (every ``WHISPER_*`` variable) is read once, by ``model_fn``,
+and travels in the :class:`Transcriber` it returns. ``input_fn`` has no model argument in
+the toolkits' calling convention, so it uses the configuration of the model loaded in
+this process (the server passes its configuration explicitly instead).
+
 Imports are relative: the builder ships this package as ``code/whisper_inference/``.
 """
 
@@ -11,16 +16,18 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from faster_whisper import WhisperModel
 
 from .codecs import DecodedRequest, decode_request
+from .config import ServingConfig
 from .errors import ClientError, NotAcceptable
 from .model import load_model
 from .parameters import Parameters
-from .transcribe import WindowPolicy, transcribe
+from .transcribe import transcribe
 
 logger = logging.getLogger(__name__)
 
@@ -30,41 +37,62 @@ _ACCEPTED = frozenset({"", "*/*", "application/*", JSON})
 
 @dataclass
 class Transcriber:
-    """What ``model_fn`` returns: the loaded model and how its encoder window is chosen."""
+    """What ``model_fn`` returns: the loaded model and the configuration it serves with."""
 
     model: WhisperModel
-    window: WindowPolicy
+    config: ServingConfig
 
 
 @dataclass
 class Invocation:
-    """What ``input_fn`` returns: decoded audio and validated parameters."""
+    """What ``input_fn`` returns: decoded audio, validated parameters, and a flag the server
+    sets when the client has gone (the model then stops at its next step)."""
 
     request: DecodedRequest
     parameters: Parameters
+    cancelled: threading.Event = field(default_factory=threading.Event)
+
+
+_loaded: list[ServingConfig] = []  # the configuration of the model this process loaded last
 
 
 def model_fn(model_dir: str | Path) -> Transcriber:
-    """Load and warm the CTranslate2 model that lies directly in ``model_dir`` (the artifact root)."""
-    window = WindowPolicy.from_env()
-    return Transcriber(load_model(model_dir), window)
+    """Load and warm the CTranslate2 model that lies directly in ``model_dir`` (the artifact root),
+    with the configuration read from the environment here, once.
+
+    One parameter only: the toolkits pass a context to a ``model_fn`` that takes two.
+    """
+    return load_transcriber(model_dir, ServingConfig.from_env())
+
+
+def load_transcriber(model_dir: str | Path, config: ServingConfig) -> Transcriber:
+    """``model_fn`` with an explicit configuration (the local server's way)."""
+    transcriber = Transcriber(load_model(model_dir, config), config)
+    _loaded[:] = [config]
+    return transcriber
 
 
 def input_fn(request_body: bytes | str, request_content_type: str | None) -> Invocation:
-    """Decode the body and validate ``parameters``.
+    """Decode the body and validate ``parameters`` within the limits of the model this process loaded.
 
     Raises:
         ClientError: anything wrong with the request (4xx).
     """
-    request = decode_request(request_body, request_content_type)
-    return Invocation(request, Parameters.from_request(request.parameters))
+    return decode_invocation(request_body, request_content_type, _loaded[0] if _loaded else ServingConfig())
+
+
+def decode_invocation(body: bytes | str, content_type: str | None, config: ServingConfig) -> Invocation:
+    """``input_fn`` with an explicit configuration (the local server's way)."""
+    request = decode_request(body, content_type, config)
+    return Invocation(request, Parameters.from_request(request.parameters, config))
 
 
 def predict_fn(input_data: Invocation, model: Transcriber) -> dict:
     """Transcribe; the answer is the response body as a dict."""
     if not isinstance(input_data, Invocation):
         raise TypeError(f"predict_fn expects what input_fn returns, not {type(input_data).__name__}")
-    return transcribe(model.model, input_data.request, input_data.parameters, model.window)
+    return transcribe(model.model, input_data.request, input_data.parameters, model.config,
+                      input_data.cancelled)
 
 
 def output_fn(prediction: dict, accept: str | None) -> str:
@@ -86,4 +114,5 @@ def check_accept(accept: str | None) -> None:
         raise NotAcceptable(f"cannot answer with {accept!r}: responses are {JSON}")
 
 
-__all__ = ["model_fn", "input_fn", "predict_fn", "output_fn", "ClientError", "Invocation", "Transcriber"]
+__all__ = ["model_fn", "input_fn", "predict_fn", "output_fn", "load_transcriber", "decode_invocation",
+           "ClientError", "Invocation", "Transcriber"]

@@ -1,94 +1,125 @@
 """Load the Whisper model for serving: device, compute type, threads, and a warm-up.
 
-:class:`ServingWhisperModel` is faster-whisper's ``WhisperModel`` with one change: while
-:func:`encoder_window` is active in the calling thread, the encoder sees only the audio
-that is really there plus a margin, instead of faster-whisper's fixed 30 s window.
-CTranslate2 accepts the shorter input; on a 3 s utterance the encoder then does a tenth
-of the work (measurements in ``inference/README.md``).
+:class:`ServingWhisperModel` is faster-whisper's ``WhisperModel`` with three changes, each
+active only inside :func:`request_scope` in the calling thread:
+
+* the encoder sees only the audio that is really there plus a margin, instead of
+  faster-whisper's fixed 30 s window (CTranslate2 accepts the shorter input; on a 3 s
+  utterance the encoder then does a tenth of the work, see ``inference/README.md``);
+* every encoder and decoder call first checks the request's deadline and whether it was
+  cancelled (client gone, server stopping), so abandoned or runaway work stops within one
+  call instead of running to the end;
+* the previous-text part of the prompt is cut (oldest tokens first) so that prompt plus
+  the new-token budget always fit the decoder's 448-token context.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import ctranslate2
 import numpy as np
 from faster_whisper import WhisperModel
 
+from .config import ServingConfig
+from .errors import ClientError
+
 logger = logging.getLogger(__name__)
 
 MODEL_FILES = ("config.json", "model.bin")
 _FULL_WINDOW_FRAMES = 3000  # faster-whisper's padded 30 s window, in 10 ms mel frames
 _MIN_WINDOW_FRAMES = 100
-_window = threading.local()
+CONTEXT_TOKENS = 448  # Whisper's decoder context: prompt + generated tokens
+MAX_PROMPT_TOKENS = CONTEXT_TOKENS // 2 - 1  # the prompt's half, as Whisper and faster-whisper cut it
+_scope = threading.local()
 
 
-@dataclass(frozen=True)
-class ModelConfig:
-    """How to run the model; every field has an environment override (see README)."""
+class BudgetExceeded(ClientError):
+    """Decoding this request would take longer than ``WHISPER_DECODE_BUDGET_S``."""
 
-    device: str
-    compute_type: str
-    cpu_threads: int
-    num_workers: int
-
-    @classmethod
-    def from_env(cls, environ: os._Environ | dict | None = None) -> ModelConfig:
-        """``WHISPER_DEVICE`` (auto|cpu|cuda), ``WHISPER_COMPUTE_TYPE``, ``WHISPER_CPU_THREADS``,
-        ``WHISPER_WORKERS``; ``auto`` picks CUDA float16 when a GPU is visible, else CPU int8.
-
-        Raises:
-            ValueError: an override is not a valid value.
-        """
-        env = os.environ if environ is None else environ
-        device = env.get("WHISPER_DEVICE", "auto").strip().lower() or "auto"
-        if device not in ("auto", "cpu", "cuda"):
-            raise ValueError(f"WHISPER_DEVICE must be auto, cpu or cuda, not {device!r}")
-        if device == "auto":
-            device = "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
-        compute_type = env.get("WHISPER_COMPUTE_TYPE", "").strip() or ("float16" if device == "cuda" else "int8")
-        supported = ctranslate2.get_supported_compute_types(device)
-        if compute_type not in supported and compute_type not in ("default", "auto"):
-            raise ValueError(f"WHISPER_COMPUTE_TYPE {compute_type!r} is not supported on {device}: "
-                             f"{', '.join(sorted(supported))}")
-        return cls(device, compute_type, _positive_int(env, "WHISPER_CPU_THREADS", _cores()),
-                   _positive_int(env, "WHISPER_WORKERS", 1))
+    status = 413
 
 
-def _cores() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
+class Cancelled(Exception):
+    """The request's client went away, or the server is stopping: its result is not wanted."""
 
 
-def _positive_int(env, name: str, default: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValueError(f"{name} must be a positive integer, not {raw!r}")
-    return int(raw)
+@dataclass
+class RequestScope:
+    """What one transcription may use: encoder margin and fill, a deadline, a cancel flag."""
+
+    margin_frames: int | None = None
+    fill: str = "floor"
+    deadline: float = float("inf")
+    budget_s: float = 0.0
+    cancelled: threading.Event = field(default_factory=threading.Event)
+
+    def check(self) -> None:
+        if self.cancelled.is_set():
+            raise Cancelled("request cancelled")
+        if time.monotonic() > self.deadline:
+            raise BudgetExceeded(f"decoding needed more than the per-request budget of {self.budget_s:g} s "
+                                 "(WHISPER_DECODE_BUDGET_S): send shorter audio, fewer temperatures or a "
+                                 "smaller beam_size")
+
+
+class _GuardedDecoder:
+    """The CTranslate2 model, with the request scope checked before each generate call
+    (one call per window and temperature: the unit of work that can be refused)."""
+
+    def __init__(self, model) -> None:
+        self._model = model
+
+    def generate(self, *args, **kwargs):
+        scope = getattr(_scope, "current", None)
+        if scope is not None:
+            scope.check()
+        return self._model.generate(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._model, name)
 
 
 class ServingWhisperModel(WhisperModel):
-    """``WhisperModel`` whose encoder can skip the zero padding of the 30 s window."""
+    """``WhisperModel`` with a short encoder window, a per-request guard and a prompt that fits."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.model = _GuardedDecoder(self.model)
 
     def encode(self, features: np.ndarray) -> ctranslate2.StorageView:
-        margin = getattr(_window, "margin_frames", None)
-        if margin is not None and features.shape[-1] == _FULL_WINDOW_FRAMES:
-            features = _short_window(features, margin)
+        scope = getattr(_scope, "current", None)
+        if scope is not None:
+            scope.check()
+            if scope.margin_frames is not None and features.shape[-1] == _FULL_WINDOW_FRAMES:
+                features = _short_window(features, scope.margin_frames, scope.fill)
         return super().encode(features)
 
+    def generate_with_fallback(self, encoder_output, prompt, tokenizer, options):
+        room = options.max_new_tokens or CONTEXT_TOKENS // 2
+        excess = len(prompt) + room - CONTEXT_TOKENS
+        if excess > 0 and prompt and prompt[0] == tokenizer.sot_prev:
+            # [sot_prev, hotwords..., previous text..., sot sequence...]: drop the oldest previous text
+            hotwords = len(tokenizer.encode(" " + options.hotwords.strip())) if options.hotwords else 0
+            start = 1 + min(hotwords, MAX_PROMPT_TOKENS)
+            previous = prompt.index(tokenizer.sot, start) - start if tokenizer.sot in prompt[start:] else 0
+            cut = min(excess, previous)
+            prompt = prompt[:start] + prompt[start + cut:]
+        return super().generate_with_fallback(encoder_output, prompt, tokenizer, options)
 
-def _short_window(features: np.ndarray, margin: int) -> np.ndarray:
+
+def prompt_tokens(model: WhisperModel, text: str) -> int:
+    """How many tokens faster-whisper's prompt spends on ``text`` (initial prompt or hotwords)."""
+    return len(model.hf_tokenizer.encode(" " + text.strip(), add_special_tokens=False).ids)
+
+
+def _short_window(features: np.ndarray, margin: int, fill: str = "floor") -> np.ndarray:
     """The window cut to its content plus ``margin`` frames of silence.
 
     faster-whisper pads the mel features with exact zeros (real log-mel columns are never
@@ -101,49 +132,48 @@ def _short_window(features: np.ndarray, margin: int) -> np.ndarray:
     frames = min(_FULL_WINDOW_FRAMES, max(content + margin, _MIN_WINDOW_FRAMES))
     frames += frames % 2  # the encoder's first convolution has stride 2
     window = np.array(features[..., :frames])
-    if content and _window_fill() == "floor":
+    if content and fill == "floor":
         window[..., content:] = features[..., :content].min()
     return window
 
 
-def _window_fill() -> str:
-    return os.environ.get("WHISPER_WINDOW_FILL", "floor")
-
-
 @contextlib.contextmanager
-def encoder_window(margin_frames: int | None) -> Iterator[None]:
-    """Within this block (this thread only), encode content + ``margin_frames`` frames.
+def request_scope(scope: RequestScope | None) -> Iterator[RequestScope | None]:
+    """Within this block (this thread only), the model obeys ``scope``.
 
-    ``None`` keeps faster-whisper's full 30 s window. Segments are generated lazily, so
-    materialise them inside the block.
+    Segments are generated lazily, so materialise them inside the block.
     """
-    previous = getattr(_window, "margin_frames", None)
-    _window.margin_frames = margin_frames
+    previous = getattr(_scope, "current", None)
+    _scope.current = scope
     try:
-        yield
+        yield scope
     finally:
-        _window.margin_frames = previous
+        _scope.current = previous
 
 
-def load_model(model_dir: str | Path, config: ModelConfig | None = None, warm_up: bool = True) -> ServingWhisperModel:
+def encoder_window(margin_frames: int | None, fill: str = "floor"):
+    """A scope that only sets the encoder window (``None``: faster-whisper's 30 s window)."""
+    return request_scope(RequestScope(margin_frames, fill))
+
+
+def load_model(model_dir: str | Path, config: ServingConfig | None = None,
+               warm_up: bool = True) -> ServingWhisperModel:
     """Load a CTranslate2 Whisper model directory and run one warm-up transcription.
 
     Raises:
         FileNotFoundError: ``model_dir`` holds no CTranslate2 model.
-        ValueError: a bad environment override.
+        ValueError: a compute type the device does not support.
     """
     path = Path(model_dir)
     missing = [name for name in MODEL_FILES if not (path / name).is_file()]
     if missing:
         raise FileNotFoundError(f"{path} is not a CTranslate2 Whisper model (missing {', '.join(missing)})")
-    config = config or ModelConfig.from_env()
-    if _window_fill() not in ("floor", "zero"):
-        raise ValueError(f"WHISPER_WINDOW_FILL must be 'floor' or 'zero', not {_window_fill()!r}")
+    config = (config or ServingConfig()).resolved()
     start = time.perf_counter()
     model = ServingWhisperModel(str(path), device=config.device, compute_type=config.compute_type,
-                                cpu_threads=config.cpu_threads, num_workers=config.num_workers)
+                                cpu_threads=config.cpu_threads, num_workers=config.workers)
     logger.info("loaded %s on %s (%s, %d threads, %d workers) in %.1f s", path, config.device,
-                config.compute_type, config.cpu_threads, config.num_workers, time.perf_counter() - start)
+                config.compute_type, config.cpu_threads, config.workers, time.perf_counter() - start)
     if warm_up:
         warm(model)
     return model

@@ -11,11 +11,13 @@ from dataclasses import dataclass, fields
 
 from faster_whisper.tokenizer import _LANGUAGE_CODES
 
+from .config import ServingConfig
 from .errors import ClientError
 
 TASKS = ("transcribe", "translate")
 MAX_BEAM_SIZE = 10
-MAX_TEXT_CHARS = 2000  # initial_prompt / hotwords: Whisper's prompt holds ~224 tokens anyway
+MAX_TEXT_CHARS = 2000  # initial_prompt / hotwords: tokens are checked against the model later
+_DEFAULT = ServingConfig()
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,8 @@ class Parameters:
     include_segments: bool = True
 
     @classmethod
-    def from_request(cls, raw: object) -> Parameters:
-        """Validate a request's ``parameters`` object.
+    def from_request(cls, raw: object, config: ServingConfig | None = None) -> Parameters:
+        """Validate a request's ``parameters`` object (``config`` bounds the temperature list).
 
         Raises:
             ClientError: a known key has the wrong type or is out of range.
@@ -70,6 +72,11 @@ class Parameters:
                 values[key] = _VALIDATORS[key](key, value)
             elif key in known and key in _NULLABLE:
                 values[key] = None
+        limit = (config or _DEFAULT).max_temperatures
+        if isinstance(values.get("temperature"), tuple) and len(values["temperature"]) > limit:
+            # each temperature may decode every window again: the list multiplies the work
+            raise ClientError(f"parameter 'temperature' lists {len(values['temperature'])} values; the limit is "
+                              f"{limit} (WHISPER_MAX_TEMPERATURES)")
         return cls(**values)
 
 

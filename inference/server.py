@@ -9,9 +9,14 @@ Routes:
   SageMaker, a failed invocation answers ``ModelError`` (424) carrying the container's
   status and body as ``OriginalStatusCode`` / ``OriginalMessage``.
 
-Concurrency: inference runs on ``WHISPER_WORKERS`` threads (CTranslate2 releases the GIL);
-at most ``WHISPER_MAX_QUEUE`` further requests wait; beyond that the server answers 503
-at once, before reading the body, so memory stays bounded.
+Concurrency and bounds (all from the :class:`~.config.ServingConfig`): at most
+``max_reading`` bodies are received at once, each within ``body_timeout_s`` (else 408);
+a request takes a place only once its body is in: inference runs on ``workers`` threads
+(CTranslate2 releases the GIL) and at most ``max_queue`` further requests wait, beyond
+that 503 at once. So slow clients hold no worker, and memory is bounded by the
+configuration (bodies being read + admitted requests), not by what clients send. When a
+client goes away its request is cancelled: queued work is discarded at its first step,
+running work stops at its next decoder call.
 """
 
 from __future__ import annotations
@@ -19,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -34,12 +38,12 @@ from starlette.routing import Route
 
 from . import handler
 from .codecs import MAX_PAYLOAD_BYTES
+from .config import ServingConfig
 from .errors import ClientError, Overloaded, PayloadTooLarge
-from .model import ModelConfig
+from .model import Cancelled
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MAX_QUEUE = 8
 VARIANT = "AllTraffic"
 _DRAIN_LIMIT = 4 * MAX_PAYLOAD_BYTES
 
@@ -47,8 +51,9 @@ _DRAIN_LIMIT = 4 * MAX_PAYLOAD_BYTES
 class Admission:
     """Counts requests inside the server; refuses one more than ``capacity``."""
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, what: str) -> None:
         self.capacity = capacity
+        self.what = what
         self._inside = 0
         self._lock = threading.Lock()
 
@@ -59,7 +64,7 @@ class Admission:
     def enter(self) -> None:
         with self._lock:
             if self._inside >= self.capacity:
-                raise Overloaded(f"server busy: {self._inside} requests in progress or queued; retry later")
+                raise Overloaded(f"server busy: {self._inside} {self.what}; retry later")
             self._inside += 1
 
     def leave(self) -> None:
@@ -68,33 +73,42 @@ class Admission:
 
 
 class ServerState:
-    """The model (once loaded), the inference workers and the admission counter."""
+    """The model (once loaded), the inference workers, the admission counters, running work."""
 
-    def __init__(self, model_dir: Path, workers: int, max_queue: int,
-                 load: Callable[[Path], handler.Transcriber] = handler.model_fn) -> None:
+    def __init__(self, model_dir: Path, config: ServingConfig,
+                 load: Callable[[Path, ServingConfig], handler.Transcriber] = handler.load_transcriber) -> None:
         self.model_dir = model_dir
+        self.config = config
         self.transcriber: handler.Transcriber | None = None
         self.load_error: str | None = None
-        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="whisper")
-        self.admission = Admission(workers + max_queue)
+        self.executor = ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="whisper")
+        self.reading = Admission(config.max_reading, "request bodies being received (WHISPER_MAX_READING)")
+        self.admission = Admission(config.workers + config.max_queue,
+                                   "requests in progress or queued (WHISPER_WORKERS + WHISPER_MAX_QUEUE)")
+        self.running: set[threading.Event] = set()
         self._load = load
+
+    def stop_work(self) -> None:
+        """Cancel queued and running transcriptions: the server is stopping."""
+        for cancelled in list(self.running):
+            cancelled.set()
+        self.executor.shutdown(wait=False, cancel_futures=True)
 
     def load_model(self) -> None:
         """Load and warm the model (blocking); ``/ping`` turns 200 when it is done."""
         try:
-            self.transcriber = self._load(self.model_dir)
+            self.transcriber = self._load(self.model_dir, self.config)
             logger.info("model ready: %s", self.model_dir)
         except Exception as exc:  # reported by /ping; the traceback goes to the log
             logger.exception("model load failed")
             self.load_error = f"{type(exc).__name__}: {exc}"
 
 
-def create_app(model_dir: str | Path, workers: int | None = None, max_queue: int | None = None,
-               load: Callable[[Path], handler.Transcriber] = handler.model_fn) -> Starlette:
-    """Build the ASGI app; the model loads in a background thread at start-up."""
-    workers = workers or ModelConfig.from_env().num_workers
-    max_queue = _max_queue() if max_queue is None else max_queue
-    state = ServerState(Path(model_dir), workers, max_queue, load)
+def create_app(model_dir: str | Path, config: ServingConfig | None = None,
+               load: Callable[[Path, ServingConfig], handler.Transcriber] = handler.load_transcriber) -> Starlette:
+    """Build the ASGI app (``config`` defaults to the environment); the model loads in a
+    background thread at start-up."""
+    state = ServerState(Path(model_dir), config or ServingConfig.from_env(), load)
 
     @asynccontextmanager
     async def lifespan(app: Starlette):
@@ -103,7 +117,7 @@ def create_app(model_dir: str | Path, workers: int | None = None, max_queue: int
         try:
             yield
         finally:
-            state.executor.shutdown(wait=False, cancel_futures=True)
+            state.stop_work()
 
     async def ping(request: Request) -> Response:
         if state.transcriber is not None:
@@ -143,41 +157,70 @@ def create_app(model_dir: str | Path, workers: int | None = None, max_queue: int
     return app
 
 
-def _max_queue() -> int:
-    raw = os.environ.get("WHISPER_MAX_QUEUE", "").strip()
-    if not raw:
-        return DEFAULT_MAX_QUEUE
-    if not raw.isdigit():
-        raise ValueError(f"WHISPER_MAX_QUEUE must be a non-negative integer, not {raw!r}")
-    return int(raw)
-
-
 async def _invoke(state: ServerState, request: Request) -> tuple[int, bytes]:
     """One invocation through the handler hooks -> (status, JSON body)."""
     try:
         if state.transcriber is None:
             raise ClientError("model not loaded yet; wait for /ping to answer 200", 503)
         handler.check_accept(request.headers.get("accept"))
-        state.admission.enter()
-    except ClientError as exc:
-        return exc.status, _error_body(exc.message)
-    try:
-        body = await _read_body(request)
-        content_type = request.headers.get("content-type")
-        data = await run_in_threadpool(handler.input_fn, body, content_type)
-        del body  # the decoded audio is all the worker needs
-        loop = asyncio.get_running_loop()
-        prediction = await loop.run_in_executor(state.executor, handler.predict_fn, data, state.transcriber)
-        return 200, handler.output_fn(prediction, request.headers.get("accept")).encode()
+        body = await _receive(state, request)
+        state.admission.enter()  # a place for work, taken only once the body is in
     except ClientError as exc:
         return exc.status, _error_body(exc.message)
     except ClientDisconnect:
         return 400, _error_body("client disconnected")
+    try:
+        data = await run_in_threadpool(handler.decode_invocation, body, request.headers.get("content-type"),
+                                       state.config)
+        del body  # the decoded audio is all the worker needs
+        prediction = await _predict(state, request, data)
+        return 200, handler.output_fn(prediction, request.headers.get("accept")).encode()
+    except ClientError as exc:
+        return exc.status, _error_body(exc.message)
+    except (ClientDisconnect, Cancelled):
+        return 400, _error_body("client disconnected")  # nobody reads it; keeps the log quiet
     except Exception as exc:
         logger.exception("invocation failed")
         return 500, _error_body(f"internal error: {type(exc).__name__}: {exc}")
     finally:
         state.admission.leave()
+
+
+async def _receive(state: ServerState, request: Request) -> bytes:
+    """The body, read within the body timeout, holding one of the ``max_reading`` places meanwhile."""
+    state.reading.enter()
+    try:
+        return await asyncio.wait_for(_read_body(request), state.config.body_timeout_s)
+    except asyncio.TimeoutError:
+        raise ClientError(f"the request body did not arrive within {state.config.body_timeout_s:g} s "
+                          "(WHISPER_BODY_TIMEOUT_S)", 408) from None
+    finally:
+        state.reading.leave()
+
+
+async def _predict(state: ServerState, request: Request, data: handler.Invocation) -> dict:
+    """Run ``predict_fn`` on a worker; if the client leaves first, cancel it and wait for it to stop."""
+    loop = asyncio.get_running_loop()
+    state.running.add(data.cancelled)
+    work = loop.run_in_executor(state.executor, handler.predict_fn, data, state.transcriber)
+    gone = asyncio.ensure_future(_disconnected(request))
+    try:
+        await asyncio.wait({work, gone}, return_when=asyncio.FIRST_COMPLETED)
+        if not work.done():
+            data.cancelled.set()  # a queued request stops at its first step, a running one at its next
+        return await asyncio.shield(work)
+    except asyncio.CancelledError:  # the server's graceful-shutdown timeout cancelled this task
+        data.cancelled.set()
+        raise
+    finally:
+        gone.cancel()
+        state.running.discard(data.cancelled)
+
+
+async def _disconnected(request: Request) -> None:
+    """Returns when the client has gone (once the body is read, receive() waits for that)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
 
 
 async def _read_body(request: Request) -> bytes:

@@ -1,6 +1,6 @@
 """Run one transcription and build the response body LCA and other clients read.
 
-Response (DESIGN.md, Contract 1): the original's keys ``text`` (trimmed, single-spaced,
+Response (the LCA contract in ``inference/README.md``): the original's keys ``text`` (trimmed, single-spaced,
 always present), ``language`` and ``segments`` (10 keys each), plus ``duration`` (seconds
 of audio received), ``words`` inside each segment when ``word_timestamps`` is on, and a
 top-level ``no_speech_prob`` only when ``return_no_speech_prob`` asks for it.
@@ -9,19 +9,20 @@ top-level ``no_speech_prob`` only when ``return_no_speech_prob`` asks for it.
 from __future__ import annotations
 
 import logging
-import os
 import re
-from dataclasses import dataclass
+import threading
+import time
 
 from faster_whisper import WhisperModel
 
 from .codecs import DecodedRequest
-from .model import encoder_window
+from .config import ServingConfig
+from .errors import ClientError
+from .model import CONTEXT_TOKENS, MAX_PROMPT_TOKENS, RequestScope, prompt_tokens, request_scope
 from .parameters import Parameters
 
 logger = logging.getLogger(__name__)
 
-_FRAMES_PER_S = 100
 # A window shorter than 30 s can, rarely, send the decoder into a loop; these are the
 # signs of one, after which the request is decoded again with the full window.
 _MAX_COMPRESSION_RATIO = 2.4
@@ -29,57 +30,51 @@ _BASE_TOKENS, _TOKENS_PER_S = 12, 6
 _WORD = re.compile(r"[\w']+")
 
 
-@dataclass(frozen=True)
-class WindowPolicy:
-    """How long the encoder window is: the audio plus ``margin_s``, or always 30 s."""
-
-    short: bool = True
-    margin_s: float = 6.0
-
-    @classmethod
-    def from_env(cls) -> WindowPolicy:
-        """``WHISPER_ENCODER_WINDOW`` = ``audio`` (default) | ``30s``; ``WHISPER_WINDOW_MARGIN_S``.
-
-        Raises:
-            ValueError: bad values.
-        """
-        mode = os.environ.get("WHISPER_ENCODER_WINDOW", "audio").strip().lower()
-        if mode not in ("audio", "30s"):
-            raise ValueError(f"WHISPER_ENCODER_WINDOW must be 'audio' or '30s', not {mode!r}")
-        raw = os.environ.get("WHISPER_WINDOW_MARGIN_S", "").strip()
-        try:
-            margin = float(raw) if raw else cls.margin_s
-        except ValueError:
-            raise ValueError(f"WHISPER_WINDOW_MARGIN_S must be a number, not {raw!r}") from None
-        if not 0 <= margin <= 30:
-            raise ValueError("WHISPER_WINDOW_MARGIN_S must be between 0 and 30")
-        return cls(mode == "audio", margin)
-
-    @property
-    def margin_frames(self) -> int | None:
-        return round(self.margin_s * _FRAMES_PER_S) if self.short else None
-
-
 def transcribe(model: WhisperModel, request: DecodedRequest, params: Parameters,
-               policy: WindowPolicy | None = None) -> dict:
-    """Transcribe ``request.audio`` and return the response body as a dict."""
-    policy = policy or WindowPolicy()
-    segments, info = _run(model, request, params, policy.margin_frames)
-    if policy.short and _looks_like_a_loop(segments, request.seconds):
+               config: ServingConfig | None = None, cancelled: threading.Event | None = None) -> dict:
+    """Transcribe ``request.audio`` within ``config``'s decoding budget; the response body as a dict.
+
+    Raises:
+        ClientError: prompt and hotwords too long for the decoder (400), or the decoding
+            budget ran out (413).
+        Cancelled: ``cancelled`` was set (the client went away, the server is stopping).
+    """
+    config = config or ServingConfig()
+    check_prompt(model, params)
+    scope = RequestScope(config.margin_frames, config.window_fill, time.monotonic() + config.decode_budget_s,
+                         config.decode_budget_s, cancelled or threading.Event())
+    segments, info = _run(model, request, params, scope)
+    if config.short_window and _looks_like_a_loop(segments, request.seconds):
         logger.info("short encoder window looped on %.1f s of audio; decoding with the 30 s window",
                     request.seconds)
-        segments, info = _run(model, request, params, None)
+        scope.margin_frames = None  # same deadline: the retry spends what is left of the budget
+        segments, info = _run(model, request, params, scope)
     return build_response(segments, info.language, request.seconds, params)
 
 
-def _run(model: WhisperModel, request: DecodedRequest, p: Parameters, margin_frames: int | None):
+def check_prompt(model: WhisperModel, params: Parameters) -> None:
+    """initial_prompt + hotwords must fit the prompt half of the decoder's context (223 tokens).
+
+    Raises:
+        ClientError: they do not (400); the message gives the count.
+    """
+    texts = [t for t in (params.initial_prompt, params.hotwords) if t and t.strip()]
+    if not texts:
+        return
+    used = sum(prompt_tokens(model, t) for t in texts)
+    if used > MAX_PROMPT_TOKENS:
+        raise ClientError(f"'initial_prompt' and 'hotwords' take {used} tokens together; the decoder's prompt "
+                          f"holds at most {MAX_PROMPT_TOKENS} (half of its {CONTEXT_TOKENS}-token context)")
+
+
+def _run(model: WhisperModel, request: DecodedRequest, p: Parameters, scope: RequestScope):
     # A loop is cut off at the budget instead of running to Whisper's 448 tokens: with the
     # short window it is then caught by _looks_like_a_loop; with the 30 s window (the
     # fallback) it still bounds the request, since LCA waits for each answer and one
     # 5-8 s request lags every later transcript of the call. Beyond one window the
     # budget would apply per window, so long audio keeps faster-whisper's own limit.
     max_new_tokens = _token_budget(request.seconds) if request.seconds <= 30 else None
-    with encoder_window(margin_frames):
+    with request_scope(scope):
         generator, info = model.transcribe(
             request.audio,
             language=p.language,

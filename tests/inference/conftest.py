@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from inference_testlib import REPO, SERVER_MAX_QUEUE, SERVER_WORKERS, free_port, get
+from inference_testlib import REPO, SERVER_ENV, SERVER_MAX_QUEUE, SERVER_WORKERS, free_port, get
+
 
 @pytest.fixture(scope="session")
 def transcriber(model_dir: Path):
@@ -40,7 +41,7 @@ def server(model_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     """``python -m inference serve`` on a free port; records /ping answers while it loads."""
     port = free_port()
     log = tmp_path_factory.mktemp("server") / "server.log"
-    env = dict(os.environ, PYTHONPATH=str(REPO))
+    env = dict(os.environ, PYTHONPATH=str(REPO), **SERVER_ENV)
     with log.open("w") as sink:
         proc = subprocess.Popen(
             [sys.executable, "-m", "inference", "serve", "--model-dir", str(model_dir), "--port", str(port),

@@ -12,6 +12,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 SERVER_WORKERS = 1
 SERVER_MAX_QUEUE = 1
+# short connection timeouts so the tests of slow and idle clients take seconds
+SERVER_ENV = {"WHISPER_BODY_TIMEOUT_S": "2", "WHISPER_IDLE_TIMEOUT_S": "1", "WHISPER_SHUTDOWN_GRACE_S": "3"}
 
 
 def free_port() -> int:

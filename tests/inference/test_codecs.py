@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 import soundfile
 
-from inference import codecs
+from inference import codecs, s3
+from inference.config import ServingConfig
 from inference.errors import ClientError, PayloadTooLarge, UnsupportedMediaType
 from replay.lca_audio import lca_request_body, to_telephone, upsample_by_repeat, wav_bytes
 
@@ -128,13 +129,22 @@ def test_any_sample_rate_is_resampled_to_16k(jfk_pcm, rate):
     assert corr > 0.95
 
 
-def test_l16_pcm_at_8k_and_stereo(jfk_pcm):
+@pytest.mark.parametrize("order, dtype", [("", ">i2"), (";endianness=big", ">i2"), ("; endianness=little", "<i2")])
+def test_l16_is_big_endian_unless_the_parameter_says_little(jfk_pcm, order, dtype):
     tel = to_telephone(jfk_pcm)
-    mono = codecs.decode_request(tel.astype("<i2").tobytes(), "audio/L16;rate=8000").audio
-    assert abs(len(mono) - 2 * len(tel)) <= 2
-    stereo = np.stack([tel, np.zeros_like(tel)], axis=1).astype("<i2").tobytes()
-    both = codecs.decode_request(stereo, "audio/L16; rate=8000; channels=2").audio
+    expected = codecs.decode_request(wav_bytes(tel, 8000), "audio/wav").audio  # the same samples in a WAV
+    mono = codecs.decode_request(tel.astype(dtype).tobytes(), f"audio/L16;rate=8000{order}").audio
+    np.testing.assert_array_equal(mono, expected)
+    stereo = np.stack([tel, np.zeros_like(tel)], axis=1).astype(dtype).tobytes()
+    both = codecs.decode_request(stereo, f"audio/L16; rate=8000; channels=2{order}").audio
     np.testing.assert_allclose(both, mono / 2, atol=1e-4)
+
+
+def test_l16_in_the_wrong_byte_order_is_not_the_speech(jfk_pcm):
+    tel = to_telephone(jfk_pcm)
+    right = codecs.decode_request(tel.astype(">i2").tobytes(), "audio/L16;rate=8000").audio
+    wrong = codecs.decode_request(tel.astype("<i2").tobytes(), "audio/L16;rate=8000").audio
+    assert abs(np.corrcoef(right, wrong)[0, 1]) < 0.2
 
 
 def test_lca_upsampled_wav_decodes_exactly(jfk_pcm):
@@ -146,6 +156,7 @@ def test_lca_upsampled_wav_decodes_exactly(jfk_pcm):
 @pytest.mark.parametrize("content_type, body, status, message", [
     ("audio/L16", b"\0\0", 400, "sample rate"),
     ("audio/L16;rate=abc", b"\0\0", 400, "integers"),
+    ("audio/L16;rate=8000;endianness=middle", b"\0\0", 400, "endianness"),
     ("audio/L16;rate=8000", b"\0\0\0", 400, "whole"),
     ("audio/L16;rate=8000", b"", 400, "empty request body"),
     ("audio/wav", b"RIFF0000WAVEjunk", 400, "cannot decode"),
@@ -169,8 +180,7 @@ def test_error_classes_carry_their_status():
     assert PayloadTooLarge("x").status == 413 and UnsupportedMediaType("x").status == 415
 
 
-def test_s3_uri_is_off_by_default(monkeypatch):
-    monkeypatch.delenv("WHISPER_S3_ALLOWED_BUCKETS", raising=False)
+def test_s3_uri_is_off_by_default():
     with pytest.raises(ClientError, match="not allowed") as err:
         codecs.decode_request(b'{"s3_uri": "s3://any/clip.wav"}', "application/json")
     assert err.value.status == 403
@@ -178,19 +188,24 @@ def test_s3_uri_is_off_by_default(monkeypatch):
 
 def test_s3_uri_reads_allowed_buckets_from_real_s3_api(aws_endpoint, monkeypatch, jfk, jfk_pcm):
     monkeypatch.setenv("AWS_ENDPOINT_URL", aws_endpoint)
-    monkeypatch.setenv("WHISPER_S3_ALLOWED_BUCKETS", "other, calls")
-    s3 = boto3.client("s3")
-    s3.create_bucket(Bucket="calls")
-    s3.create_bucket(Bucket="secrets")
-    s3.put_object(Bucket="calls", Key="a/jfk.wav", Body=jfk.path.read_bytes())
-    s3.put_object(Bucket="secrets", Key="jfk.wav", Body=jfk.path.read_bytes())
+    s3._client.cache_clear()
+    config = ServingConfig.from_env({"WHISPER_S3_ALLOWED_BUCKETS": "other, calls"})
+    client = boto3.client("s3")
+    client.create_bucket(Bucket="calls")
+    client.create_bucket(Bucket="secrets")
+    client.put_object(Bucket="calls", Key="a/jfk.wav", Body=jfk.path.read_bytes())
+    client.put_object(Bucket="secrets", Key="jfk.wav", Body=jfk.path.read_bytes())
 
-    decoded = codecs.decode_request(b'{"s3_uri": "s3://calls/a/jfk.wav"}', "application/json")
+    decoded = codecs.decode_request(b'{"s3_uri": "s3://calls/a/jfk.wav"}', "application/json", config)
     np.testing.assert_array_equal(decoded.audio, reference(jfk_pcm))
     with pytest.raises(ClientError, match="not allowed"):
-        codecs.decode_request(b'{"s3_uri": "s3://secrets/jfk.wav"}', "application/json")
-    with pytest.raises(ClientError, match="NoSuchKey") as err:
-        codecs.decode_request(b'{"s3_uri": "s3://calls/missing.wav"}', "application/json")
+        codecs.decode_request(b'{"s3_uri": "s3://secrets/jfk.wav"}', "application/json", config)
+    with pytest.raises(ClientError, match="does not exist") as err:
+        codecs.decode_request(b'{"s3_uri": "s3://calls/missing.wav"}', "application/json", config)
     assert err.value.status == 404
     with pytest.raises(ClientError, match="bucket and a key"):
-        codecs.decode_request(b'{"s3_uri": "s3://calls"}', "application/json")
+        codecs.decode_request(b'{"s3_uri": "s3://calls"}', "application/json", config)
+    small = ServingConfig(s3_allowed_buckets=frozenset({"calls"}), s3_max_bytes=1000)
+    with pytest.raises(ClientError, match="WHISPER_S3_MAX_BYTES") as err:
+        codecs.decode_request(b'{"s3_uri": "s3://calls/a/jfk.wav"}', "application/json", small)
+    assert err.value.status == 413

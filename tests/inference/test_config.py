@@ -1,58 +1,93 @@
-"""Environment settings: defaults and clear errors for bad values."""
+"""The serving configuration: read once from the environment, documented in one table."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
-from inference.model import ModelConfig
-from inference.server import DEFAULT_MAX_QUEUE, _max_queue
-from inference.transcribe import WindowPolicy
+from inference.config import VARIABLES, ServingConfig
+
+PACKAGE = Path(__file__).resolve().parents[2] / "inference"
 
 
-def test_cpu_defaults_to_int8_on_the_available_cores():
-    config = ModelConfig.from_env({"WHISPER_DEVICE": "cpu"})
-    assert (config.device, config.compute_type, config.num_workers) == ("cpu", "int8", 1)
-    assert config.cpu_threads >= 1
+def documented_variables() -> dict[str, str]:
+    """The README's environment table: variable -> default column."""
+    text = (PACKAGE / "README.md").read_text()
+    section = text.split("## Environment", 1)[1].split("\n## ", 1)[0]
+    return {m.group(1): m.group(2) for m in re.finditer(r"^\| `(\w+)` \| ([^|]*) \|", section, re.M)}
 
 
-def test_overrides_are_read():
-    config = ModelConfig.from_env({"WHISPER_DEVICE": "CPU", "WHISPER_COMPUTE_TYPE": "float32",
-                                   "WHISPER_CPU_THREADS": "3", "WHISPER_WORKERS": "2"})
-    assert config == ModelConfig("cpu", "float32", 3, 2)
+def test_every_variable_the_code_reads_is_documented_and_vice_versa():
+    read = set(re.findall(r'env\.\w+\("(WHISPER_[A-Z0-9_]+)"', (PACKAGE / "config.py").read_text()))
+    assert read == set(VARIABLES), "from_env reads exactly the declared variables"
+    mentioned = set()
+    for path in PACKAGE.glob("*.py"):  # error messages name variables: they must be real ones
+        mentioned |= set(re.findall(r"\bWHISPER_[A-Z0-9_]+", path.read_text()))
+    assert mentioned == set(VARIABLES)
+    assert set(documented_variables()) == set(VARIABLES)
+    assert set(VARIABLES.values()) <= set(ServingConfig.__dataclass_fields__)
+
+
+def test_only_the_configuration_reads_whisper_variables_or_writes_the_environment():
+    for path in PACKAGE.glob("*.py"):
+        text = path.read_text()
+        assert not re.search(r"os\.environ\[[^]]*\]\s*=|os\.putenv|environ\.(update|setdefault)", text), path.name
+        if path.name != "config.py":
+            assert not re.search(r"(environ|getenv)[^\n]*WHISPER_", text), path.name
+
+
+def test_defaults_match_the_table():
+    documented, default = documented_variables(), ServingConfig()
+    for name, field in VARIABLES.items():
+        value = getattr(default, field)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value:
+            assert f"`{value:g}`" in documented[name] or f"`{value}`" in documented[name], (name, value)
+
+
+def test_defaults_and_resolution_on_cpu():
+    config = ServingConfig.from_env({}).resolved()
+    assert config == ServingConfig.from_env({"WHISPER_DEVICE": ""}).resolved()
+    config = ServingConfig.from_env({"WHISPER_DEVICE": "cpu"}).resolved()
+    assert (config.device, config.compute_type, config.workers) == ("cpu", "int8", 1)
+    assert config.cpu_threads >= 1 and config.margin_frames == 600
+
+
+def test_every_variable_is_read():
+    env = {"WHISPER_DEVICE": "CPU", "WHISPER_COMPUTE_TYPE": "float32", "WHISPER_CPU_THREADS": "3",
+           "WHISPER_WORKERS": "2", "WHISPER_MAX_QUEUE": "0", "WHISPER_ENCODER_WINDOW": "30s",
+           "WHISPER_WINDOW_MARGIN_S": "4.5", "WHISPER_WINDOW_FILL": "zero", "WHISPER_MAX_AUDIO_S": "60",
+           "WHISPER_MIN_SAMPLE_RATE": "16000", "WHISPER_MAX_SAMPLE_RATE": "16000", "WHISPER_MAX_CHANNELS": "1",
+           "WHISPER_MAX_TEMPERATURES": "3", "WHISPER_DECODE_BUDGET_S": "12", "WHISPER_BODY_TIMEOUT_S": "2",
+           "WHISPER_IDLE_TIMEOUT_S": "3", "WHISPER_MAX_READING": "4", "WHISPER_SHUTDOWN_GRACE_S": "7",
+           "WHISPER_S3_ALLOWED_BUCKETS": " a, b ,", "WHISPER_S3_MAX_BYTES": "1000",
+           "WHISPER_S3_CONNECT_TIMEOUT_S": "1", "WHISPER_S3_READ_TIMEOUT_S": "2", "WHISPER_S3_MAX_ATTEMPTS": "1"}
+    assert set(env) == set(VARIABLES)
+    config = ServingConfig.from_env(env)
+    assert config == ServingConfig("cpu", "float32", 3, 2, 0, False, 4.5, "zero", 60, 16000, 16000, 1, 3, 12, 2, 3,
+                                   4, 7, frozenset({"a", "b"}), 1000, 1, 2, 1)
+    assert config.margin_frames is None
+    assert ServingConfig.from_env(env) is not config and ServingConfig.from_env(env) == config
 
 
 @pytest.mark.parametrize("env, message", [
     ({"WHISPER_DEVICE": "tpu"}, "WHISPER_DEVICE"),
-    ({"WHISPER_DEVICE": "cpu", "WHISPER_COMPUTE_TYPE": "float64"}, "not supported on cpu"),
-    ({"WHISPER_DEVICE": "cpu", "WHISPER_WORKERS": "0"}, "WHISPER_WORKERS"),
-    ({"WHISPER_DEVICE": "cpu", "WHISPER_CPU_THREADS": "many"}, "WHISPER_CPU_THREADS"),
+    ({"WHISPER_WORKERS": "0"}, "WHISPER_WORKERS"),
+    ({"WHISPER_CPU_THREADS": "many"}, "WHISPER_CPU_THREADS"),
+    ({"WHISPER_MAX_QUEUE": "-3"}, "WHISPER_MAX_QUEUE"),
+    ({"WHISPER_ENCODER_WINDOW": "short"}, "WHISPER_ENCODER_WINDOW"),
+    ({"WHISPER_WINDOW_MARGIN_S": "lots"}, "WHISPER_WINDOW_MARGIN_S"),
+    ({"WHISPER_WINDOW_FILL": "noise"}, "WHISPER_WINDOW_FILL"),
+    ({"WHISPER_MAX_AUDIO_S": "nan"}, "WHISPER_MAX_AUDIO_S"),
+    ({"WHISPER_MIN_SAMPLE_RATE": "48000", "WHISPER_MAX_SAMPLE_RATE": "8000"}, "must not exceed"),
+    ({"WHISPER_S3_MAX_ATTEMPTS": "0"}, "WHISPER_S3_MAX_ATTEMPTS"),
 ])
-def test_bad_model_settings(env, message):
+def test_bad_values_name_the_variable(env, message):
     with pytest.raises(ValueError, match=message):
-        ModelConfig.from_env(env)
+        ServingConfig.from_env(env)
 
 
-def test_window_policy(monkeypatch):
-    monkeypatch.delenv("WHISPER_ENCODER_WINDOW", raising=False)
-    monkeypatch.delenv("WHISPER_WINDOW_MARGIN_S", raising=False)
-    assert WindowPolicy.from_env() == WindowPolicy(True, 6.0)
-    assert WindowPolicy.from_env().margin_frames == 600
-    monkeypatch.setenv("WHISPER_ENCODER_WINDOW", "30s")
-    assert WindowPolicy.from_env().margin_frames is None
-    monkeypatch.setenv("WHISPER_ENCODER_WINDOW", "short")
-    with pytest.raises(ValueError, match="WHISPER_ENCODER_WINDOW"):
-        WindowPolicy.from_env()
-    monkeypatch.setenv("WHISPER_ENCODER_WINDOW", "audio")
-    monkeypatch.setenv("WHISPER_WINDOW_MARGIN_S", "lots")
-    with pytest.raises(ValueError, match="WHISPER_WINDOW_MARGIN_S"):
-        WindowPolicy.from_env()
-
-
-def test_max_queue(monkeypatch):
-    monkeypatch.delenv("WHISPER_MAX_QUEUE", raising=False)
-    assert _max_queue() == DEFAULT_MAX_QUEUE
-    monkeypatch.setenv("WHISPER_MAX_QUEUE", "0")
-    assert _max_queue() == 0
-    monkeypatch.setenv("WHISPER_MAX_QUEUE", "-3")
-    with pytest.raises(ValueError, match="WHISPER_MAX_QUEUE"):
-        _max_queue()
+def test_unsupported_compute_type_is_refused_at_load():
+    with pytest.raises(ValueError, match="not supported on cpu"):
+        ServingConfig.from_env({"WHISPER_DEVICE": "cpu", "WHISPER_COMPUTE_TYPE": "float64"}).resolved()

@@ -49,8 +49,17 @@ def test_every_option_is_read():
     ({"initial_prompt": ["a"]}, "string"),
     ({"hotwords": "x" * 5000}, "longer than"),
     ("beam_size=5", "JSON object"),
+    ({"temperature": [0.0] * 7}, "limit is 6 \\(WHISPER_MAX_TEMPERATURES\\)"),
 ])
 def test_wrong_types_and_ranges_are_400(raw, message):
     with pytest.raises(ClientError, match=message) as err:
         Parameters.from_request(raw)
     assert err.value.status == 400
+
+
+def test_the_temperature_list_limit_is_configurable():
+    from inference.config import ServingConfig
+
+    assert Parameters.from_request({"temperature": [0.0] * 6}).temperature == (0.0,) * 6
+    with pytest.raises(ClientError, match="limit is 2"):
+        Parameters.from_request({"temperature": [0.0, 0.2, 0.4]}, ServingConfig(max_temperatures=2))

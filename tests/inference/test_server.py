@@ -24,9 +24,9 @@ from inference_testlib import SERVER_MAX_QUEUE, SERVER_WORKERS, free_port, get, 
 from starlette.testclient import TestClient
 
 from inference.codecs import MAX_PAYLOAD_BYTES
+from inference.config import ServingConfig
 from inference.handler import Transcriber
 from inference.server import create_app
-from inference.transcribe import WindowPolicy
 from replay.lca_audio import lca_request_body, lca_transcript, to_telephone, wav_bytes
 from replay.wer import wer
 
@@ -52,11 +52,11 @@ def encoded(pcm: np.ndarray, fmt: str, subtype: str | None = None, rate: int = 1
 def test_ping_is_503_until_the_model_is_loaded_and_warmed(model_dir, transcriber):
     release = threading.Event()
 
-    def slow_load(path):
+    def slow_load(path, config):
         assert release.wait(30)
         return transcriber
 
-    with TestClient(create_app(model_dir, workers=1, max_queue=0, load=slow_load)) as client:
+    with TestClient(create_app(model_dir, ServingConfig(max_queue=0), load=slow_load)) as client:
         ping = client.get("/ping")
         assert ping.status_code == 503 and "loading" in ping.json()["error"]
         early = client.post("/invocations", content=b"{}", headers={"Content-Type": "application/json"})
@@ -69,10 +69,11 @@ def test_ping_is_503_until_the_model_is_loaded_and_warmed(model_dir, transcriber
 
 
 def test_ping_reports_a_failed_load(model_dir, caplog):
-    def broken(path):
+    def broken(path, config):
         raise RuntimeError("disk on fire")
 
-    with caplog.at_level(logging.ERROR), TestClient(create_app(model_dir, 1, 0, load=broken)) as client:
+    app = create_app(model_dir, ServingConfig(max_queue=0), load=broken)
+    with caplog.at_level(logging.ERROR), TestClient(app) as client:
         deadline = time.monotonic() + 10
         while "disk on fire" not in client.get("/ping").text:
             assert time.monotonic() < deadline
@@ -91,7 +92,8 @@ def test_real_server_was_503_then_200(server):
 @pytest.mark.parametrize("content_type, make", [
     ("application/json", lambda pcm: lca_request_body(wav_bytes(pcm))),
     ("audio/mpeg", lambda pcm: encoded(pcm, "MP3")),
-    ("audio/L16;rate=8000", lambda pcm: to_telephone(pcm).astype("<i2").tobytes()),
+    ("audio/L16;rate=8000", lambda pcm: to_telephone(pcm).astype(">i2").tobytes()),
+    ("audio/L16;rate=8000;endianness=little", lambda pcm: to_telephone(pcm).astype("<i2").tobytes()),
 ])
 def test_every_content_type_transcribes(server, short_clip, short_pcm, content_type, make):
     answer = post(f"{server.url}/invocations", make(short_pcm), content_type)
@@ -123,8 +125,9 @@ def test_internal_faults_are_500_with_a_logged_traceback(model_dir, short_clip, 
         def transcribe(self, *args, **kwargs):
             raise RuntimeError("CUDA out of memory")
 
-    load = lambda path: Transcriber(BrokenModel(), WindowPolicy())  # noqa: E731
-    with caplog.at_level(logging.ERROR), TestClient(create_app(model_dir, 1, 0, load=load)) as client:
+    load = lambda path, config: Transcriber(BrokenModel(), config)  # noqa: E731
+    with caplog.at_level(logging.ERROR), TestClient(create_app(model_dir, ServingConfig(max_queue=0),
+                                                               load=load)) as client:
         while client.get("/ping").status_code != 200:
             time.sleep(0.01)
         answer = client.post("/invocations", content=short_clip.path.read_bytes(),
@@ -180,7 +183,7 @@ class GatedModel:
 def gated_server(model_dir):
     """A real uvicorn server in a thread whose model blocks until the test releases it."""
     model = GatedModel()
-    app = create_app(model_dir, workers=1, max_queue=1, load=lambda path: Transcriber(model, WindowPolicy()))
+    app = create_app(model_dir, ServingConfig(max_queue=1), load=lambda path, config: Transcriber(model, config))
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -234,10 +237,24 @@ def test_real_server_answers_concurrent_callers(server, clips):
 CONTENT_TYPES = ["application/json", "audio/wav", "audio/x-wav", "audio/flac", "audio/ogg", "audio/mpeg",
                  "audio/L16", "audio/L16;rate=0", "text/plain", "application/octet-stream", "", "audio/wav;;;=",
                  "application/json; charset=utf-8"]
+
+
+def _containers(inner: st.SearchStrategy) -> st.SearchStrategy:
+    return st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=12), inner, max_size=5)
+
+
+@st.composite
+def deep_bodies(draw) -> bytes:
+    """JSON nested far beyond Python's recursion limit, at the root or inside a key the handler reads."""
+    depth = draw(st.integers(1, 300_000))
+    opener, closer = draw(st.sampled_from([(b"[", b"]"), (b'{"a":', b"}")]))
+    where = draw(st.sampled_from([b"%s", b'{"audio_input": %s}', b'{"audio_input": [82], "parameters": %s}']))
+    return where.replace(b"%s", opener * depth + b"0" + closer * depth)
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-300, 300) | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=12), inner, max_size=5),
-    max_leaves=20,
+    _containers, max_leaves=20,
 )
 json_bodies = st.fixed_dictionaries({}, optional={
     "audio_input": st.lists(st.integers(-2, 300), max_size=64) | json_values,
@@ -247,7 +264,8 @@ json_bodies = st.fixed_dictionaries({}, optional={
     "parameters": st.dictionaries(st.sampled_from(["beam_size", "language", "temperature", "task", "vad_filter",
                                                    "word_timestamps", "no_speech_threshold"]), json_values),
 }).map(lambda d: json.dumps(d).encode())
-bodies = st.binary(max_size=512) | json_bodies | st.builds(lambda b: b"RIFF" + b, st.binary(max_size=200))
+bodies = (st.binary(max_size=512) | json_bodies | st.builds(lambda b: b"RIFF" + b, st.binary(max_size=200))
+          | deep_bodies())
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -49,7 +50,7 @@ def test_lca_requests_on_every_clip_meet_the_wer_bound(transcriber, clips):
 
 def test_full_30s_window_agrees_with_the_short_window(transcriber, jfk, monkeypatch):
     short = invoke(transcriber, jfk.path.read_bytes(), "audio/wav")
-    monkeypatch.setattr(transcriber, "window", type(transcriber.window)(short=False))
+    monkeypatch.setattr(transcriber, "config", dataclasses.replace(transcriber.config, short_window=False))
     full = invoke(transcriber, jfk.path.read_bytes(), "audio/wav")
     assert wer([full["text"]], [short["text"]]) <= 0.1
     assert wer([jfk.reference], [short["text"]]) <= 0.1
@@ -65,7 +66,7 @@ def test_30s_window_decodes_of_utterances_are_token_bounded(transcriber, jfk, mo
         return real(*args, **kwargs)
 
     monkeypatch.setattr(transcriber.model, "transcribe", recording)
-    monkeypatch.setattr(transcriber, "window", type(transcriber.window)(short=False))
+    monkeypatch.setattr(transcriber, "config", dataclasses.replace(transcriber.config, short_window=False))
     answer = invoke(transcriber, jfk.path.read_bytes(), "audio/wav")
     assert seen == [int(12 + 6 * jfk.seconds)]
     assert wer([jfk.reference], [answer["text"]]) <= 0.1  # the budget leaves real speech whole
@@ -121,3 +122,66 @@ def test_short_window_cuts_padding_and_fills_silence():
 ])
 def test_stutter_detection(text, expected):
     assert has_stutter(text.split()) is expected
+
+
+# --- bounded work ---------------------------------------------------------------------------
+
+def words(n: int) -> str:
+    return " ".join(f"refund{i}" for i in range(n))
+
+
+def test_prompt_and_hotwords_beyond_the_context_are_a_clear_400(transcriber, jfk):
+    from inference.errors import ClientError
+
+    body = json.dumps({"audio_input": list(jfk.path.read_bytes()),
+                       "parameters": {"initial_prompt": words(150), "hotwords": words(150)}})
+    with pytest.raises(ClientError, match=r"take \d+ tokens together; the decoder's prompt holds at most 223") as err:
+        invoke(transcriber, body)
+    assert err.value.status == 400
+
+
+def test_a_prompt_that_fits_transcribes(transcriber, jfk):
+    from inference.model import MAX_PROMPT_TOKENS, prompt_tokens
+
+    prompt, hot = "Call about a refund of " + words(30), "Americans country"
+    assert prompt_tokens(transcriber.model, prompt) + prompt_tokens(transcriber.model, hot) < MAX_PROMPT_TOKENS
+    answer = invoke(transcriber, json.dumps({"audio_input": list(jfk.path.read_bytes()),
+                                             "parameters": {"initial_prompt": prompt, "hotwords": hot}}))
+    assert wer([jfk.reference], [answer["text"]]) <= 0.15
+
+
+def test_the_decoding_budget_stops_a_request_with_413(transcriber, jfk, monkeypatch):
+    from inference.model import BudgetExceeded
+
+    monkeypatch.setattr(transcriber, "config", dataclasses.replace(transcriber.config, decode_budget_s=0.0))
+    with pytest.raises(BudgetExceeded, match="WHISPER_DECODE_BUDGET_S") as err:
+        invoke(transcriber, jfk.path.read_bytes(), "audio/wav")
+    assert err.value.status == 413
+
+
+class CountingDecoder:
+    """Wraps the CTranslate2 model and counts generate calls."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.calls = inner, 0
+
+    def generate(self, *args, **kwargs):
+        self.calls += 1
+        return self.inner.generate(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+def test_a_cancelled_request_stops_before_decoding(transcriber, jfk, monkeypatch):
+    from inference.model import Cancelled
+
+    counter = CountingDecoder(transcriber.model.model._model)
+    monkeypatch.setattr(transcriber.model.model, "_model", counter)
+    data = handler.input_fn(jfk.path.read_bytes(), "audio/wav")
+    data.cancelled.set()
+    with pytest.raises(Cancelled):
+        handler.predict_fn(data, transcriber)
+    assert counter.calls == 0
+    handler.predict_fn(handler.input_fn(jfk.path.read_bytes(), "audio/wav"), transcriber)
+    assert counter.calls >= 1

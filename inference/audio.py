@@ -1,0 +1,188 @@
+"""Audio bytes -> 16 kHz mono float32, with the work bounded before and while decoding.
+
+A small compressed body can hold hours of audio (an hour of FLAC silence is ~180 KB),
+and a header can claim any sample rate. So every format is checked twice against the
+:class:`~.config.ServingConfig` limits: from its header before a sample is decoded
+(duration, sample rate, channels), and while it is decoded block by block (a header
+may not know or may lie about its length). Each block is mixed to mono and resampled
+as it comes, so memory grows with the allowed duration at 16 kHz, never with the
+input's rate, channel count or claimed length.
+
+libsndfile reads WAV, FLAC, OGG and MP3. PyAV (FFmpeg) is the fallback for files it
+rejects, but only for those four containers, recognised by their first bytes and forced
+as the demuxer: FFmpeg never probes a body, so a playlist, SDP or concat file is never
+opened as one (they can make FFmpeg open sockets and files).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+import soundfile
+import soxr
+
+from .config import ServingConfig
+from .errors import ClientError, PayloadTooLarge
+
+logger = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16000
+_BLOCK_FRAMES = 1 << 16
+_UNKNOWN_FRAMES = 1 << 62  # libsndfile reports SF_COUNT_MAX when a header does not know its length
+_DAMAGED = "cannot decode the audio: not a WAV, FLAC, OGG or MP3 file, or it is damaged"
+
+
+def too_long(seconds: float, config: ServingConfig) -> PayloadTooLarge:
+    return PayloadTooLarge(f"the audio lasts {seconds:.1f} s or more; the limit is {config.max_audio_s:g} s "
+                           "(WHISPER_MAX_AUDIO_S); send long recordings to the asynchronous endpoint")
+
+
+def check_format(rate: int, channels: int, config: ServingConfig, frames: int | None = None) -> None:
+    """Refuse a stream from its header: sample rate, channels, and the duration when known.
+
+    Raises:
+        ClientError: rate or channels out of bounds (400); PayloadTooLarge: too long (413).
+    """
+    if not config.min_sample_rate <= rate <= config.max_sample_rate:
+        raise ClientError(f"sample rate {rate} Hz is outside {config.min_sample_rate}-{config.max_sample_rate} Hz "
+                          "(WHISPER_MIN_SAMPLE_RATE, WHISPER_MAX_SAMPLE_RATE)")
+    if not 1 <= channels <= config.max_channels:
+        raise ClientError(f"{channels} channels; the limit is {config.max_channels} (WHISPER_MAX_CHANNELS)")
+    if frames is not None and frames < _UNKNOWN_FRAMES and frames > config.max_audio_s * rate:
+        raise too_long(frames / rate, config)
+
+
+def to_whisper_rate(blocks: Iterable[np.ndarray], rate: int, config: ServingConfig) -> np.ndarray:
+    """Blocks of (frames, channels) float32 at ``rate`` -> one 16 kHz mono array, stopping at the limit.
+
+    Raises:
+        PayloadTooLarge: the blocks hold more than ``config.max_audio_s`` seconds.
+        ClientError: they hold no samples.
+    """
+    limit = int(config.max_audio_s * rate)
+    stream = soxr.ResampleStream(rate, SAMPLE_RATE, 1, dtype="float32", quality="HQ") if rate != SAMPLE_RATE else None
+    out, seen = [], 0
+    for block in blocks:
+        seen += len(block)
+        if seen > limit:
+            raise too_long(seen / rate, config)
+        mono = block.mean(axis=1, dtype=np.float32) if block.shape[1] > 1 else block[:, 0]
+        out.append(stream.resample_chunk(mono) if stream else mono)
+    if not seen:
+        raise ClientError("empty audio: the file holds no samples")
+    if stream:
+        out.append(stream.resample_chunk(np.empty(0, dtype=np.float32), last=True))
+    return np.ascontiguousarray(np.concatenate(out) if len(out) > 1 else out[0], dtype=np.float32)
+
+
+def decode_file(data: bytes, config: ServingConfig) -> np.ndarray:
+    """A complete audio file (WAV, FLAC, OGG, MP3) -> 16 kHz mono float32.
+
+    Raises:
+        ClientError: not one of those files, damaged, empty, or out of the configured bounds.
+    """
+    if not data:
+        raise ClientError("empty audio")
+    try:
+        sound = soundfile.SoundFile(io.BytesIO(data))
+    except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
+        return _decode_with_av(data, exc, config)
+    with sound:
+        check_format(sound.samplerate, sound.channels, config, sound.frames)
+        if sound.frames >= _UNKNOWN_FRAMES:  # libsndfile fails at the end of such a stream; FFmpeg does not
+            return _decode_with_av(data, RuntimeError("no length in the header"), config)
+        try:
+            return to_whisper_rate(_sndfile_blocks(sound), sound.samplerate, config)
+        except (soundfile.LibsndfileError, RuntimeError) as exc:
+            logger.debug("libsndfile failed mid-stream: %s", exc)
+            raise ClientError(_DAMAGED) from None
+
+
+def _sndfile_blocks(sound: soundfile.SoundFile) -> Iterator[np.ndarray]:
+    while True:
+        block = sound.read(_BLOCK_FRAMES, dtype="float32", always_2d=True)
+        if not len(block):
+            return
+        yield block
+
+
+def decode_pcm16(data: bytes, options: dict[str, str], config: ServingConfig) -> np.ndarray:
+    """Raw 16-bit PCM, ``audio/L16;rate=N[;channels=C][;endianness=little]`` -> 16 kHz mono float32.
+
+    L16 is big-endian (network byte order, RFC 2586 / RFC 3551); ``endianness=little``
+    selects little-endian for clients that send the machine's order.
+
+    Raises:
+        ClientError: missing or bad parameters, a body that is no whole frame, out of bounds.
+    """
+    try:
+        rate = int(options["rate"])
+        channels = int(options.get("channels", "1"))
+    except KeyError:
+        raise ClientError("audio/L16 needs its sample rate: 'audio/L16;rate=16000'") from None
+    except ValueError:
+        raise ClientError("audio/L16 'rate' and 'channels' must be integers") from None
+    order = options.get("endianness", "big").lower()
+    if order not in ("big", "little"):
+        raise ClientError(f"audio/L16 'endianness' must be big (the default) or little, not {order!r}")
+    check_format(rate, channels, config, len(data) // (2 * max(channels, 1)))
+    if len(data) % (2 * channels):
+        raise ClientError(f"audio/L16 body of {len(data)} bytes is not whole {channels}-channel 16-bit frames")
+    pcm = np.frombuffer(data, dtype=">i2" if order == "big" else "<i2").reshape(-1, channels)
+    blocks = (pcm[i:i + _BLOCK_FRAMES].astype(np.float32) / 32768.0 for i in range(0, len(pcm), _BLOCK_FRAMES))
+    return to_whisper_rate(blocks, rate, config)
+
+
+def container_of(data: bytes) -> str | None:
+    """The FFmpeg demuxer for the four containers we accept, from the first bytes; None for anything else."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
+        return "wav"
+    if data[:4] == b"fLaC":
+        return "flac"
+    if data[:4] == b"OggS":
+        return "ogg"
+    if data[:3] == b"ID3" or (len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0):
+        return "mp3"
+    return None
+
+
+def _decode_with_av(data: bytes, first_error: Exception, config: ServingConfig) -> np.ndarray:
+    """Files libsndfile rejects, through FFmpeg restricted to one known demuxer and no protocols."""
+    demuxer = container_of(data)
+    if demuxer is None:
+        logger.debug("libsndfile: %s; not a container FFmpeg may open", first_error)
+        raise ClientError(_DAMAGED)
+    import av  # only for the rare file libsndfile cannot read
+
+    try:
+        with av.open(io.BytesIO(data), mode="r", format=demuxer, metadata_errors="ignore",
+                     options={"protocol_whitelist": "pipe", "format_whitelist": demuxer}) as container:
+            if not container.streams.audio:
+                raise ClientError("the body holds no audio stream")
+            stream = container.streams.audio[0]
+            frames = None if container.duration is None else int(container.duration * stream.rate / 1_000_000)
+            check_format(stream.rate, stream.channels, config, frames)
+            blocks = _av_blocks(container, stream)
+            try:
+                return to_whisper_rate(blocks, SAMPLE_RATE, config)
+            finally:
+                blocks.close()  # before the container closes: a decoder left suspended crashes FFmpeg
+    except ClientError:
+        raise
+    except (av.error.FFmpegError, ValueError, OSError, EOFError) as exc:
+        logger.debug("libsndfile: %s; FFmpeg: %s", first_error, exc)
+        raise ClientError(_DAMAGED) from None
+
+
+def _av_blocks(container, stream) -> Iterator[np.ndarray]:
+    import av
+
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+    for frame in container.decode(stream):
+        for out in resampler.resample(frame):
+            yield out.to_ndarray().reshape(-1, 1)
+    for out in resampler.resample(None):
+        yield out.to_ndarray().reshape(-1, 1)
