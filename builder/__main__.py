@@ -11,13 +11,14 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
 from . import ARTIFACT_FORMAT
-from .errors import BuilderError
+from .errors import BuilderError, Terminated, UsageError
 from .models import MODELS
 from .plan import LAYOUTS, WHEEL_MODES, Selection, plan
 
@@ -116,12 +117,12 @@ def _apply_query(args: argparse.Namespace) -> None:
     try:
         query = json.loads(sys.stdin.read() or "{}")
     except ValueError as error:
-        raise BuilderError(f"stdin is not a JSON object: {error}") from None
+        raise UsageError(f"stdin is not a JSON object: {error}") from None
     if not isinstance(query, dict):
-        raise BuilderError("stdin must hold a JSON object")
+        raise UsageError("stdin must hold a JSON object")
     unknown = sorted(set(query) - QUERY_KEYS)
     if unknown:
-        raise BuilderError(f"unknown query keys: {', '.join(unknown)}")
+        raise UsageError(f"unknown query keys: {', '.join(unknown)}")
     for key, value in query.items():
         if value in ("", None):
             continue
@@ -150,8 +151,6 @@ def _build(args: argparse.Namespace) -> None:
     from .build import Options, build
     from .upload import Destination
 
-    if args.kms_key_id and not args.bucket:
-        raise BuilderError("--kms-key-id needs --bucket")
     destination = None
     if args.bucket:
         destination = Destination(args.bucket, args.prefix, args.kms_key_id, args.endpoint_url, args.region)
@@ -164,39 +163,87 @@ def _build(args: argparse.Namespace) -> None:
     print(json.dumps(document, indent=2, sort_keys=True))
 
 
+def _check_usage(args: argparse.Namespace) -> None:
+    """Contradictory or unknown options, before any work (UsageError: exit 2)."""
+    try:
+        if args.command == "plan" and args.stdin:
+            _apply_query(args)
+        if args.command in ("plan", "build"):
+            _selection(args).validate()
+    except BuilderError as error:
+        raise UsageError(str(error)) from None
+    if args.command == "build" and args.kms_key_id and not args.bucket:
+        raise UsageError("--kms-key-id needs --bucket")
+
+
+def _run(args: argparse.Namespace) -> None:
+    _check_usage(args)
+    if args.command == "list-models":
+        _list_models(args.json)
+    elif args.command == "plan":
+        print(json.dumps(plan(_selection(args), args.bucket, args.prefix), sort_keys=True))
+    elif args.command == "lock-wheels":
+        from .wheels import lock
+
+        print(lock())
+    else:
+        _build(args)
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated()
+
+
+def _os_error(error: OSError) -> str:
+    """``[Errno 17] File exists: 'out'`` -> ``cannot use out: File exists`` (both paths for a rename)."""
+    where = " -> ".join(str(p) for p in (error.filename, error.filename2) if p is not None)
+    reason = error.strerror or str(error)
+    return f"cannot use {where}: {reason}" if where else reason
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the process exit status."""
-    args = _parser().parse_args(argv)
+    """Run the command line; returns the exit status: 0, 1 (failure), 2 (usage), 130/143 (SIGINT/SIGTERM)."""
+    args = _parser().parse_args(argv)  # exits 2 on unknown options
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO, format="%(levelname)s: %(message)s",
                         stream=sys.stderr)
+    previous = signal.signal(signal.SIGTERM, _terminate) if _main_thread() else None
     try:
-        if args.command == "list-models":
-            _list_models(args.json)
-        elif args.command == "plan":
-            if args.stdin:
-                _apply_query(args)
-            print(json.dumps(plan(_selection(args), args.bucket, args.prefix), sort_keys=True))
-        elif args.command == "lock-wheels":
-            from .wheels import lock
-
-            print(lock())
-        else:
-            _build(args)
+        _run(args)
+    except UsageError as error:
+        print(f"ERROR: {error}", file=sys.stderr)
+        return 2
     except BuilderError as error:
         if args.debug:
             traceback.print_exc()
         print(f"ERROR: {error}", file=sys.stderr)
         return 1
+    except Terminated:
+        print("ERROR: terminated (SIGTERM); partial files and uploads were cleaned up", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
-        print("ERROR: interrupted", file=sys.stderr)
+        print("ERROR: interrupted; partial files and uploads were cleaned up", file=sys.stderr)
         return 130
+    except OSError as error:  # the file system said no: --output is a file, unwritable, full...
+        if args.debug:
+            traceback.print_exc()
+        print(f"ERROR: {_os_error(error)}", file=sys.stderr)
+        return 1
     except Exception as error:  # a bug, not a user error: keep it one line unless --debug
         if args.debug:
             traceback.print_exc()
         print(f"ERROR: unexpected {type(error).__name__}: {error} (run with --debug for the traceback)",
               file=sys.stderr)
         return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
 
 
 if __name__ == "__main__":

@@ -70,9 +70,17 @@ def client(destination: Destination):
 
 def explain(error: Exception, destination: Destination) -> BuilderError:
     """Turn a botocore/boto3 failure into a one-line BuilderError."""
-    from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError, ProfileNotFound
+    from botocore.exceptions import (
+        ClientError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        ParamValidationError,
+        ProfileNotFound,
+    )
 
     bucket = destination.bucket
+    if isinstance(error, ParamValidationError):  # botocore puts the reason on the following lines
+        return BuilderError(f"invalid S3 parameter: {' '.join(str(error).split())}")
     if isinstance(error, ProfileNotFound):
         return BuilderError(f"AWS profile not found: {error}")
     if isinstance(error, NoCredentialsError):
@@ -88,7 +96,7 @@ def explain(error: Exception, destination: Destination) -> BuilderError:
         return BuilderError(f"access to bucket {bucket!r} is forbidden for these credentials")
     if code.startswith("KMS") or "KMS" in text:
         return BuilderError(f"KMS key {destination.kms_key_id!r} cannot be used: {text.splitlines()[0]}")
-    return BuilderError(f"S3 request failed: {text.splitlines()[0] if text else type(error).__name__}")
+    return BuilderError(f"S3 request failed: {' '.join(text.split()) if text else type(error).__name__}")
 
 
 def check_bucket(s3, destination: Destination) -> None:

@@ -48,19 +48,45 @@ def test_help_explains_the_commands(capsys):
         assert option in text
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["plan", "--model-size", "huge"], "ERROR: unknown model size 'huge'; valid sizes: tiny,"),
-    (["plan"], "ERROR: choose exactly one of --model-size, --model-dir, --hf-repo"),
-    (["plan", "--model-size", "tiny", "--hf-repo", "a/b"], "ERROR: choose exactly one"),
-    (["plan", "--hf-repo", "Systran/faster-whisper-tiny"], "ERROR: revision 'main' of Systran/faster-whisper-tiny"
-                                                         " is a branch or tag"),
-    (["build", "--model-size", "tiny", "--output", "x", "--kms-key-id", "k"], "ERROR: --kms-key-id needs --bucket"),
+@pytest.mark.parametrize(("argv", "status", "message"), [
+    (["plan", "--model-size", "huge"], 2, "ERROR: unknown model size 'huge'; valid sizes: tiny,"),
+    (["plan"], 2, "ERROR: choose exactly one of --model-size, --model-dir, --hf-repo"),
+    (["plan", "--model-size", "tiny", "--hf-repo", "a/b"], 2, "ERROR: choose exactly one"),
+    (["build", "--model-size", "tiny", "--output", "x", "--gzip-level", "12"], 2, "ERROR: --gzip-level must be 0-9"),
+    (["build", "--model-size", "tiny", "--output", "x", "--kms-key-id", "k"], 2, "ERROR: --kms-key-id needs --bucket"),
+    (["plan", "--hf-repo", "Systran/faster-whisper-tiny"], 1, "ERROR: revision 'main' of Systran/faster-whisper-tiny"
+                                                            " is a branch or tag"),
 ])
-def test_cli_errors_are_one_line_with_nonzero_exit(capsys, argv, message):
-    assert main(argv) == 1
+def test_cli_errors_are_one_line_usage_2_runtime_1(capsys, argv, status, message):
+    assert main(argv) == status
     err = capsys.readouterr().err.strip().splitlines()
-    assert err[-1].startswith(message)
-    assert "Traceback" not in "\n".join(err)
+    assert len(err) == 1 and err[0].startswith(message)
+
+
+def test_argparse_usage_errors_exit_2(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["build", "--model-size", "tiny"])  # --output missing
+    assert exit_info.value.code == 2
+    assert "--output" in capsys.readouterr().err
+
+
+def test_stdin_query_errors_are_usage_errors(capsys, monkeypatch):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO('{"model_size": "tiny", "colour": "red"}'))
+    assert main(["plan", "--stdin"]) == 2
+    assert capsys.readouterr().err.strip() == "ERROR: unknown query keys: colour"
+
+
+@pytest.mark.parametrize("output, reason", [("file", "File exists"), ("/dev/null/out", "Not a directory")])
+def test_an_unusable_output_is_one_line_with_the_reason(tmp_path, capsys, model_dir, handler_dir, output, reason):
+    if output == "file":
+        output = tmp_path / "file"
+        output.write_text("not a directory")
+    assert main(["build", "--model-dir", str(model_dir), "--handler-dir", str(handler_dir), "--wheels", "none",
+                 "--output", str(output)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"ERROR: cannot use {output}: {reason}"]
 
 
 def test_model_dir_that_is_not_a_whisper_model(tmp_path, capsys, handler_dir):
@@ -74,5 +100,5 @@ def test_model_dir_that_is_not_a_whisper_model(tmp_path, capsys, handler_dir):
 
 
 def test_debug_shows_the_traceback(capsys):
-    assert main(["--debug", "plan", "--model-size", "huge"]) == 1
+    assert main(["--debug", "plan", "--hf-repo", "Systran/faster-whisper-tiny"]) == 1
     assert "Traceback" in capsys.readouterr().err

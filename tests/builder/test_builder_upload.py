@@ -156,3 +156,51 @@ def test_forbidden_bucket_fails_before_building(tmp_path, model_dir, handler_dir
     assert result.stderr.strip().splitlines()[-1] == (
         "ERROR: access to bucket 'locked-down' is forbidden for these credentials")
     assert not (tmp_path / "out" / "model.tar.gz").exists()
+
+
+def test_an_invalid_bucket_name_is_one_line_with_the_whole_reason(tmp_path, model_dir, handler_dir, aws_endpoint):
+    result = run_cli("build", "--model-dir", str(model_dir), "--handler-dir", str(handler_dir), "--wheels", "none",
+                     "--output", str(tmp_path / "out"), "--bucket", "Bad_Bucket!!", "--endpoint-url", aws_endpoint)
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith('ERROR: invalid S3 parameter: Parameter validation failed: Invalid bucket name '
+                           '"Bad_Bucket!!": Bucket name must match the regex'), last
+
+
+@pytest.mark.parametrize("stop", ["packaging", "uploading"])
+def test_sigterm_cleans_up_like_sigint(tmp_path, model_dir, handler_dir, aws_endpoint, s3, bucket, stop):
+    """SIGTERM mid-build: no hidden partial artifact, no open multipart upload, exit 143."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from builder_testlib import REPO_ROOT
+
+    out = tmp_path / "out"
+    argv = [sys.executable, "-m", "builder", "build", "--model-dir", str(model_dir), "--handler-dir",
+            str(handler_dir), "--wheels", "none", "--output", str(out), "--bucket", bucket,
+            "--endpoint-url", aws_endpoint]
+    proc = subprocess.Popen(argv, cwd=REPO_ROOT, env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    try:
+        while proc.poll() is None and time.monotonic() < deadline:
+            if stop == "packaging" and out.is_dir() and any(p.name.startswith(".model.tar.gz.") for p in out.iterdir()):
+                break
+            if stop == "uploading" and s3.list_multipart_uploads(Bucket=bucket).get("Uploads"):
+                break
+            time.sleep(0.005)
+        assert proc.poll() is None, f"the build ended before it was {stop}: {proc.stderr.read()[-1000:]}"
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 143, stderr
+    assert stderr.strip().splitlines()[-1].startswith("ERROR: terminated (SIGTERM)")
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+    assert s3.list_objects_v2(Bucket=bucket).get("KeyCount") == 0
