@@ -86,7 +86,7 @@ def test_the_wheel_carries_builders_data(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     for data in ("builder/wheels.lock", "builder/runtime-requirements.in"):
         assert data in names
-    tracked_json = [p.relative_to(REPO).as_posix() for p in (REPO / "builder").glob("*.json")]
+    tracked_json = [p.relative_to(REPO).as_posix() for p in (REPO / "builder").rglob("*.json")]
     assert set(tracked_json) <= set(names)
     assert not [n for n in names if n.startswith(("bench/", "tests/", "scripts/"))]
 
