@@ -10,7 +10,7 @@ import pytest
 
 from inference import handler
 from inference.errors import NotAcceptable
-from inference.model import _short_window, encoder_window
+from inference.model import _scope, _short_window, encoder_window
 from inference.transcribe import has_stutter
 from replay.lca_audio import lca_request_body, lca_transcript, to_telephone, upsample_by_repeat, wav_bytes
 from replay.wer import wer
@@ -109,8 +109,19 @@ def test_short_window_cuts_padding_and_fills_silence():
     np.testing.assert_array_equal(window[:, :250], features[:, :250])
     assert (window[:, 250:] == -1.0).all()  # the clip's floor, as digital silence would give
     assert _short_window(np.ones((80, 3000), dtype=np.float32), 300).shape == (80, 3000)
-    with encoder_window(100):
-        pass  # nesting restores the previous setting
+
+
+def test_encoder_window_nests_and_restores_the_previous_setting():
+    def current():
+        return getattr(_scope, "current", None)
+
+    before = current()
+    with encoder_window(100) as outer:
+        assert current() is outer and outer.margin_frames == 100
+        with encoder_window(None) as inner:
+            assert current() is inner and inner.margin_frames is None
+        assert current() is outer
+    assert current() is before
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -185,3 +196,17 @@ def test_a_cancelled_request_stops_before_decoding(transcriber, jfk, monkeypatch
     assert counter.calls == 0
     handler.predict_fn(handler.input_fn(jfk.path.read_bytes(), "audio/wav"), transcriber)
     assert counter.calls >= 1
+
+
+def test_a_request_that_waited_past_the_budget_is_503_without_decoding(transcriber, jfk, monkeypatch):
+    import time
+
+    from inference.errors import Overloaded
+
+    counter = CountingDecoder(transcriber.model.model._model)
+    monkeypatch.setattr(transcriber.model.model, "_model", counter)
+    data = handler.input_fn(jfk.path.read_bytes(), "audio/wav")
+    data.received = time.monotonic() - transcriber.config.decode_budget_s - 1  # as if queued that long
+    with pytest.raises(Overloaded, match="WHISPER_DECODE_BUDGET_S") as err:
+        handler.predict_fn(data, transcriber)
+    assert err.value.status == 503 and counter.calls == 0
