@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import lca_contract
 from terraform_testlib import LCA_MODULE, MODULE, REPO, Cli
 
 from builder.models import MODELS
@@ -16,8 +17,7 @@ HCL_ROOTS = [REPO / "modules", REPO / "examples"]
 ROOT_FILES = ["main.tf", "variables.tf", "outputs.tf", "versions.tf"]
 TFLINT = REPO / "scripts" / "tflint"
 # LCA's WhisperModelSize allowed values, in its order (docs/lca-contract.md).
-LCA_SIZES = ["tiny", "tiny.en", "base", "base.en", "small", "small.en", "medium", "medium.en", "large", "large-v1",
-             "large-v2", "large-v3"]
+LCA_SIZES = lca_contract.model_sizes()
 
 
 def test_hcl_is_formatted(cli: Cli) -> None:
