@@ -2,7 +2,8 @@
 
 The Deep Learning Container toolkits call ``model_fn(model_dir)`` once, then per request
 ``input_fn(body, content_type)`` -> ``predict_fn(data, model)`` -> ``output_fn(prediction,
-accept)``. The local server (``server.py``) calls the same four functions.
+accept)``. The local server (``server.py``) runs the same steps, passing its configuration
+explicitly (``load_transcriber``, ``decode_invocation``).
 
 The serving configuration (every ``WHISPER_*`` variable) is read once, by ``model_fn``,
 and travels in the :class:`Transcriber` it returns. ``input_fn`` has no model argument in
@@ -17,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,6 +53,7 @@ class Invocation:
     request: DecodedRequest
     parameters: Parameters
     cancelled: threading.Event = field(default_factory=threading.Event)
+    received: float = field(default_factory=time.monotonic)  # the decoding budget counts from here
 
 
 _loaded: list[ServingConfig] = []  # the configuration of the model this process loaded last
@@ -92,7 +95,7 @@ def predict_fn(input_data: Invocation, model: Transcriber) -> dict:
     if not isinstance(input_data, Invocation):
         raise TypeError(f"predict_fn expects what input_fn returns, not {type(input_data).__name__}")
     return transcribe(model.model, input_data.request, input_data.parameters, model.config,
-                      input_data.cancelled)
+                      input_data.cancelled, input_data.received)
 
 
 def output_fn(prediction: dict, accept: str | None) -> str:

@@ -98,4 +98,4 @@ def _client(connect_timeout: float, read_timeout: float, attempts: int):
     from botocore.config import Config
 
     return boto3.client("s3", config=Config(connect_timeout=connect_timeout, read_timeout=read_timeout,
-                                            retries={"max_attempts": attempts, "mode": "standard"}))
+                                            retries={"total_max_attempts": attempts, "mode": "standard"}))

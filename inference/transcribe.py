@@ -17,7 +17,7 @@ from faster_whisper import WhisperModel
 
 from .codecs import DecodedRequest
 from .config import ServingConfig
-from .errors import ClientError
+from .errors import ClientError, Overloaded
 from .model import CONTEXT_TOKENS, MAX_PROMPT_TOKENS, RequestScope, prompt_tokens, request_scope
 from .parameters import Parameters
 
@@ -31,18 +31,26 @@ _WORD = re.compile(r"[\w']+")
 
 
 def transcribe(model: WhisperModel, request: DecodedRequest, params: Parameters,
-               config: ServingConfig | None = None, cancelled: threading.Event | None = None) -> dict:
+               config: ServingConfig | None = None, cancelled: threading.Event | None = None,
+               received: float | None = None) -> dict:
     """Transcribe ``request.audio`` within ``config``'s decoding budget; the response body as a dict.
 
+    The budget counts from ``received`` (when the request was admitted; default now), so
+    time spent waiting for a worker counts too and every answer leaves within it.
+
     Raises:
-        ClientError: prompt and hotwords too long for the decoder (400), or the decoding
-            budget ran out (413).
+        ClientError: prompt and hotwords too long for the decoder (400), the budget ran
+            out while decoding (413) or while waiting for a worker (503).
         Cancelled: ``cancelled`` was set (the client went away, the server is stopping).
     """
     config = config or ServingConfig()
     check_prompt(model, params)
-    scope = RequestScope(config.margin_frames, config.window_fill, time.monotonic() + config.decode_budget_s,
-                         config.decode_budget_s, cancelled or threading.Event())
+    deadline = (time.monotonic() if received is None else received) + config.decode_budget_s
+    if time.monotonic() > deadline:
+        raise Overloaded(f"the request waited longer than the per-request budget of {config.decode_budget_s:g} s "
+                         "(WHISPER_DECODE_BUDGET_S) for a worker; retry later")
+    scope = RequestScope(config.margin_frames, config.window_fill, deadline, config.decode_budget_s,
+                         cancelled or threading.Event())
     segments, info = _run(model, request, params, scope)
     if config.short_window and _looks_like_a_loop(segments, request.seconds):
         logger.info("short encoder window looped on %.1f s of audio; decoding with the 30 s window",

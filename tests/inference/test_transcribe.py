@@ -161,13 +161,32 @@ def test_a_prompt_that_fits_transcribes(transcriber, jfk):
     assert wer([jfk.reference], [answer["text"]]) <= 0.15
 
 
-def test_the_decoding_budget_stops_a_request_with_413(transcriber, jfk, monkeypatch):
+class ExpiringDecoder:
+    """Lets the first decoder call use up the request's budget, as a slow one would."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.calls = inner, 0
+
+    def generate(self, *args, **kwargs):
+        from inference import model as serving_model
+
+        self.calls += 1
+        serving_model._scope.current.deadline = 0.0
+        return self.inner.generate(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+def test_the_decoding_budget_stops_a_request_with_413(transcriber, monkeypatch):
     from inference.model import BudgetExceeded
 
-    monkeypatch.setattr(transcriber, "config", dataclasses.replace(transcriber.config, decode_budget_s=0.0))
-    with pytest.raises(BudgetExceeded, match="WHISPER_DECODE_BUDGET_S") as err:
-        invoke(transcriber, jfk.path.read_bytes(), "audio/wav")
-    assert err.value.status == 413
+    decoder = ExpiringDecoder(transcriber.model.model._model)
+    monkeypatch.setattr(transcriber.model.model, "_model", decoder)
+    forty_seconds = wav_bytes(np.zeros(16000 * 40, dtype=np.int16))  # two windows: a check between them
+    with pytest.raises(BudgetExceeded, match="budget of 30 s \\(WHISPER_DECODE_BUDGET_S\\)") as err:
+        invoke(transcriber, forty_seconds, "audio/wav")
+    assert err.value.status == 413 and decoder.calls == 1
 
 
 class CountingDecoder:
