@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import soundfile
 
-from replay.lca_audio import WHISPER_RATE, lca_request_body, to_telephone, upsample_by_repeat, wav_bytes
+from replay.clips import telephone_clip
+from replay.lca_audio import WHISPER_RATE, lca_request_body, upsample_by_repeat, wav_bytes
 
 # LCA re-sends the growing utterance about once a second while the caller speaks.
 PARTIAL_INTERVAL_S = 1.0
@@ -40,10 +40,7 @@ class LcaRequest:
 
 def telephone_audio(path: Path) -> np.ndarray:
     """A 16 kHz mono clip as LCA's Lambda delivers it: 8 kHz telephone band, upsampled by repetition."""
-    samples, rate = soundfile.read(str(path), dtype="int16", always_2d=False)
-    if rate != WHISPER_RATE or samples.ndim != 1:
-        raise ValueError(f"{path}: expected 16 kHz mono, got {rate} Hz with shape {samples.shape}")
-    return upsample_by_repeat(to_telephone(samples))
+    return upsample_by_repeat(telephone_clip(path))
 
 
 def utterance_requests(

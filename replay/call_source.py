@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-from replay.lca_audio import TELEPHONE_RATE, WHISPER_RATE, to_telephone
+from replay.clips import telephone_clip
+from replay.lca_audio import TELEPHONE_RATE
 
 CHANNELS = ("CALLER", "AGENT")  # LCA: ch_0 is CALLER, anything else AGENT
 
@@ -96,13 +97,6 @@ def write_call_wav(call: Call, path: str | Path) -> Path:
     return path
 
 
-def _telephone_clip(path: Path) -> np.ndarray:
-    samples, rate = soundfile.read(str(path), dtype="int16", always_2d=False)
-    if rate != WHISPER_RATE or samples.ndim != 1:
-        raise ValueError(f"{path}: expected 16 kHz mono, got {rate} Hz with shape {samples.shape}")
-    return to_telephone(samples)
-
-
 def synthetic_call(clips: Sequence, pauses_s: Sequence[float] = DEFAULT_PAUSES_S,
                    name: str = "synthetic-call") -> Call:
     """A call in which caller and agent take turns speaking the clips, with pauses.
@@ -125,7 +119,7 @@ def synthetic_call(clips: Sequence, pauses_s: Sequence[float] = DEFAULT_PAUSES_S
     pieces.append(np.zeros((cursor, 2), dtype=np.int16))
     for i, clip in enumerate(clips):
         channel = i % 2
-        speech = _telephone_clip(Path(clip.path))
+        speech = telephone_clip(Path(clip.path))
         block = np.zeros((len(speech), 2), dtype=np.int16)
         block[:, channel] = speech
         turns.append(Turn(channel, clip.name, clip.reference, cursor / TELEPHONE_RATE,

@@ -11,7 +11,11 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import soundfile
+
 from builder.cache import cache_root
+from replay.lca_audio import WHISPER_RATE, to_telephone
 
 # A small, varied subset (1-3.3 s utterances, the bulk of LCA's traffic) for quick runs.
 QUICK_CLIPS = ("cards-001", "librivox-0880", "goforward", "librivox-0930")
@@ -35,6 +39,18 @@ def testdata_root() -> Path:
 def default_model_dir() -> Path:
     """The bundled faster-whisper tiny.en CTranslate2 model directory."""
     return testdata_root() / "models" / "tiny.en"
+
+
+def telephone_clip(path: Path) -> np.ndarray:
+    """A 16 kHz mono clip brought down to the 8 kHz telephone band a call carries.
+
+    Raises:
+        ValueError: the file is not 16 kHz mono.
+    """
+    samples, rate = soundfile.read(str(path), dtype="int16", always_2d=False)
+    if rate != WHISPER_RATE or samples.ndim != 1:
+        raise ValueError(f"{path}: expected 16 kHz mono, got {rate} Hz with shape {samples.shape}")
+    return to_telephone(samples)
 
 
 def installed_model_dir() -> Path:
