@@ -16,7 +16,6 @@ Targets: ours / baseline >= 0.8; no-op rebuild < 1 s plus hashing.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import statistics
 import subprocess
@@ -25,6 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from builder.digest import sha256_file
 from replay.clips import installed_model_dir
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -61,12 +61,10 @@ def _start_s3() -> tuple[subprocess.Popen, str]:
     return proc, line.split(" ", 1)[1]
 
 
-def _sha256(path: Path) -> float:
+def _sha256_seconds(path: Path) -> float:
+    """How long the builder's own hash takes on ``path``."""
     start = time.perf_counter()
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    sha256_file(path)
     return time.perf_counter() - start
 
 
@@ -126,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
             subprocess.run(command, check=True, capture_output=True, cwd=REPO_ROOT)
             noop_cli = time.perf_counter() - start
             # What a no-op must hash: the model files (for the key) and the local artifact.
-            hashing = _sha256(artifact) + sum(_sha256(p) for p in selection.model_dir.iterdir())
+            hashing = _sha256_seconds(artifact) + sum(_sha256_seconds(p) for p in selection.model_dir.iterdir())
     finally:
         proc.terminate()
         proc.wait(timeout=10)
