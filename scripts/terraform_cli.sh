@@ -51,7 +51,8 @@ link_providers() {
         target=$mirror/$host/$rest
         [ "$(readlink "$target" 2>/dev/null)" = "$file" ] && continue
         mkdir -p "$(dirname "$target")"
-        ln -sfn "$file" "$target"
+        # a concurrent first run may have just made the same link
+        ln -sfn "$file" "$target" 2>/dev/null || [ "$(readlink "$target")" = "$file" ]
       done
     done
   done < <(provider_sources)
