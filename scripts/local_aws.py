@@ -2,24 +2,164 @@
 
 Usage: python scripts/local_aws.py [--port N]   (0 picks a free port)
 Prints ``ready http://127.0.0.1:PORT`` on stdout once it answers, then serves until
-terminated. Extensions that close moto gaps we hit are registered in ``EXTENSIONS``
-below, each with the reason; none is needed yet.
+terminated.
+
+moto 5.2.5 lacks a few things the real hashicorp/aws provider calls when it applies the
+Terraform module. Each gap is closed by one small patch below, named after the AWS
+behaviour it reproduces, applied in this process only (``PATCHES``; the README's Testing
+section lists them). Nothing here changes what moto does for calls it already gets right.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import socket
 import sys
 import threading
 import time
 import urllib.request
 
-EXTENSIONS: list = []
+# AWS-managed policies (AmazonSageMakerFullAccess & co.) exist in every account.
+os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+
+
+def sagemaker_accepts_current_gpu_types() -> None:
+    """CreateEndpointConfig accepts the ml.g5/g6/p4/p5 types (moto's enum predates them)."""
+    from moto.sagemaker.models import FakeEndpointConfig
+
+    original = FakeEndpointConfig.validate_instance_type
+
+    def validate_instance_type(self, instance_type: str) -> None:
+        if not instance_type.startswith(("ml.g5.", "ml.g6.", "ml.g6e.", "ml.p4d.", "ml.p5.")):
+            original(self, instance_type)
+
+    FakeEndpointConfig.validate_instance_type = validate_instance_type
+
+
+def sagemaker_keeps_network_isolation() -> None:
+    """DescribeModel returns the EnableNetworkIsolation that CreateModel was given."""
+    from moto.sagemaker.responses import SageMakerResponse
+
+    original = SageMakerResponse.create_model
+
+    def create_model(self):
+        result = original(self)
+        model = self.sagemaker_backend.describe_model(self._get_param("ModelName"))
+        model.enable_network_isolation = bool(self._get_param("EnableNetworkIsolation", False))
+        return result
+
+    SageMakerResponse.create_model = create_model
+
+
+def sagemaker_omits_unset_configs() -> None:
+    """DescribeModel has no VpcConfig and DescribeEndpointConfig no DataCaptureConfig when
+    none was given (moto returns empty ones, which the provider reads as a change)."""
+    from moto.core.responses import ActionResult
+    from moto.sagemaker.responses import SageMakerResponse
+
+    for action, key in (("describe_model", "VpcConfig"), ("describe_endpoint_config", "DataCaptureConfig")):
+        def describe(self, _original=getattr(SageMakerResponse, action), _key=key):
+            result = _original(self).result
+            return ActionResult({name: value for name, value in result.items() if name != _key or value})
+
+        setattr(SageMakerResponse, action, describe)
+
+
+def sagemaker_update_endpoint() -> None:
+    """UpdateEndpoint moves an endpoint to another configuration. AWS does it in the
+    background, keeping the old fleet until the new one is healthy; locally it is instant."""
+    from moto.core.utils import utcnow
+    from moto.sagemaker.responses import SageMakerResponse
+
+    def update_endpoint(self):
+        backend = self.sagemaker_backend
+        backend.describe_endpoint(self._get_param("EndpointName"))  # ValidationError if missing
+        endpoint = backend.endpoints[self._get_param("EndpointName")]
+        config = backend.describe_endpoint_config(self._get_param("EndpointConfigName"))
+        endpoint.endpoint_config_name = config["EndpointConfigName"]
+        endpoint.production_variants = endpoint._process_production_variants(config["ProductionVariants"])
+        endpoint.data_capture_config = config.get("DataCaptureConfig")
+        endpoint.last_modified_time = utcnow()
+        return json.dumps({"EndpointArn": endpoint.arn})
+
+    SageMakerResponse.update_endpoint = update_endpoint
+
+
+def autoscaling_tags() -> None:
+    """Scalable targets carry tags: given to RegisterScalableTarget, TagResource and
+    UntagResource, returned by ListTagsForResource (the provider reads them after every apply)."""
+    from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
+
+    tags: dict[str, dict[str, str]] = {}  # scalable target ARN -> tags
+    register = ApplicationAutoScalingResponse.register_scalable_target
+
+    def register_scalable_target(self):
+        result = register(self)
+        tags.setdefault(json.loads(result)["ScalableTargetARN"], {}).update(self._get_param("Tags") or {})
+        return result
+
+    def tag_resource(self):
+        tags.setdefault(self._get_param("ResourceARN"), {}).update(self._get_param("Tags") or {})
+        return "{}"
+
+    def untag_resource(self):
+        for key in self._get_param("TagKeys") or []:
+            tags.get(self._get_param("ResourceARN"), {}).pop(key, None)
+        return "{}"
+
+    def list_tags_for_resource(self):
+        return json.dumps({"Tags": tags.get(self._get_param("ResourceARN"), {})})
+
+    ApplicationAutoScalingResponse.register_scalable_target = register_scalable_target
+    ApplicationAutoScalingResponse.tag_resource = tag_resource
+    ApplicationAutoScalingResponse.untag_resource = untag_resource
+    ApplicationAutoScalingResponse.list_tags_for_resource = list_tags_for_resource
+
+
+def autoscaling_scaling_activities() -> None:
+    """DescribeScalingActivities answers (with none: nothing scales locally)."""
+    from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
+
+    ApplicationAutoScalingResponse.describe_scaling_activities = lambda self: '{"ScalingActivities": []}'
+
+
+def s3_requests_arrive_over_tls() -> None:
+    """A bucket policy's "deny unless aws:SecureTransport" never matches an SDK call to AWS, which
+    always uses TLS. moto (plain HTTP here) cannot evaluate the Bool condition and applies
+    such a deny to every request; evaluate the policy without those statements."""
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+    from moto.s3.models import FakeBucket
+
+    def insecure_transport_only(statement: dict) -> bool:
+        value = statement.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport")
+        return statement.get("Effect") == "Deny" and value in ("false", ["false"])
+
+    def get_permission(self, action: str, resource: str):
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        policy = json.loads(self.policy)
+        statements = policy["Statement"] if isinstance(policy["Statement"], list) else [policy["Statement"]]
+        policy["Statement"] = [s for s in statements if not insecure_transport_only(s)]
+        return IAMPolicy(json.dumps(policy)).is_action_permitted(action, resource)
+
+    FakeBucket.get_permission = get_permission
+
+
+PATCHES = [
+    sagemaker_accepts_current_gpu_types,
+    sagemaker_keeps_network_isolation,
+    sagemaker_omits_unset_configs,
+    sagemaker_update_endpoint,
+    autoscaling_tags,
+    autoscaling_scaling_activities,
+    s3_requests_arrive_over_tls,
+]
 
 
 def free_port() -> int:
+    import socket
+
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -29,11 +169,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)
-    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     from moto.server import ThreadedMotoServer
 
-    for extension in EXTENSIONS:
-        extension()
+    for patch in PATCHES:
+        patch()
     port = args.port or free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()

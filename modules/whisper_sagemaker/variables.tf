@@ -339,9 +339,9 @@ variable "bucket_name" {
 }
 
 variable "bucket_force_destroy" {
-  description = "Let destroy delete a created bucket that still holds artifacts."
+  description = "Let destroy delete the bucket the module created although it holds the artifacts the module built (rebuildable from their content key); false makes destroy fail with BucketNotEmpty."
   type        = bool
-  default     = false
+  default     = true
 }
 
 ################################################################################
