@@ -5,8 +5,8 @@ machine with CPython 3.12, NumPy, tokenizers, huggingface-hub and onnxruntime bu
 CTranslate2. Carried as they are, the CTranslate2 4.6 wheel (37 MiB) and tiny.en (72 MiB
 of float16) do not fit, so the bundle holds:
 
-- ``site.tar.xz``: the runtime wheels pinned in ``builder/wheels.lock`` for CPython 3.12
-  manylinux, unpacked (a wheel is a zip; these need no install step), plus a stand-in for
+- ``site.tar.xz``: the artifact's own runtime wheels (``builder.wheels``, pinned with
+  their hashes in ``builder/wheels.lock``, for CPython 3.12 manylinux), unpacked (a wheel is a zip; these need no install step), plus a stand-in for
   PyAV, which faster-whisper imports at start but the handler never needs for WAV bodies
   (PyAV's wheel alone is about 30 MiB);
 - ``data.tar.xz``: ``testdata/models/tiny.en`` re-quantised to int8 by CTranslate2's own
@@ -34,8 +34,6 @@ REPO = Path(__file__).resolve().parents[1]
 BUNDLE_DIR = ".gpu-bundle"  # ignored by .gitignore, named in the run tool's carry list
 CARRY_LIMIT = 64 * 2**20
 RUNTIME = ("ctranslate2", "faster-whisper", "soundfile", "soxr", "cffi", "pycparser")
-PLATFORMS = ("manylinux_2_28_x86_64", "manylinux_2_27_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64",
-             "manylinux1_x86_64")
 MODEL_FILES = ("config.json", "model.bin", "tokenizer.json", "vocabulary.txt")
 _DTYPES = ("float32", "int8", "int16", "int32", "float16", "bfloat16")  # CTranslate2's type ids, in order
 AV_STANDIN = '''"""Stand-in for PyAV on the GPU check machine: faster-whisper imports it; WAV bodies never use it."""
@@ -46,27 +44,14 @@ def open(*args, **kwargs):  # noqa: A001 - PyAV's name
 '''
 
 
-def pinned(lock: Path = REPO / "builder" / "wheels.lock") -> list[str]:
-    """``name==version`` of each runtime package, as the artifact pins it."""
-    pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", lock.read_text(), flags=re.M))
-    missing = [name for name in RUNTIME if name not in pins]
-    if missing:
-        raise ValueError(f"{lock} pins no {', '.join(missing)}")
-    return [f"{name}=={pins[name]}" for name in RUNTIME]
+def runtime_wheels() -> list[Path]:
+    """The artifact's own wheels (``builder.wheels``: cp312 manylinux, checked against the lock's
+    SHA-256, cached once) for the packages the GPU machine lacks."""
+    from builder.wheels import ensure_wheels, normalise
 
-
-def download_wheels(dest: Path) -> list[Path]:
-    """The pinned wheels for CPython 3.12 on x86-64 Linux (pip reuses what ``dest`` already holds)."""
-    dest.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
-               "--python-version", "3.12", "--implementation", "cp", "--dest", str(dest)]
-    for platform in PLATFORMS:
-        command += ["--platform", platform]
-    subprocess.run(command + pinned(), check=True)
-    wanted = {re.sub(r"[-_.]+", "_", p.split("==")[0]).lower() + "-" + p.split("==")[1] for p in pinned()}
-    wheels = [w for w in sorted(dest.glob("*.whl")) if "-".join(w.name.split("-")[:2]).lower() in wanted]
-    if len(wheels) != len(RUNTIME):
-        raise RuntimeError(f"expected {len(RUNTIME)} wheels in {dest}, found {[w.name for w in wheels]}")
+    wheels = [w for w in ensure_wheels() if normalise(w.name.split("-")[0]) in RUNTIME]
+    if sorted(normalise(w.name.split("-")[0]) for w in wheels) != sorted(RUNTIME):
+        raise RuntimeError(f"the locked wheels lack some of {', '.join(RUNTIME)}: {[w.name for w in wheels]}")
     return wheels
 
 
@@ -173,12 +158,12 @@ def tree_bytes(repo: Path = REPO) -> int:
     return sum((repo / f.decode()).stat().st_size for f in listed if f and (repo / f.decode()).is_file())
 
 
-def build(out: Path, wheels_dir: Path, testdata: Path) -> dict[str, int]:
+def build(out: Path, testdata: Path) -> dict[str, int]:
     """Write ``site.tar.xz`` and ``data.tar.xz`` into ``out``; their sizes in bytes."""
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         stage = Path(tmp)
-        unpack_wheels(download_wheels(wheels_dir), stage / "site")
+        unpack_wheels(runtime_wheels(), stage / "site")
         write_tar_xz(out / "site.tar.xz", stage / "site")
         quantize_whisper(testdata / "models" / "tiny.en", stage / "data" / "testdata" / "models" / "tiny.en")
         shutil.copytree(testdata / "speech", stage / "data" / "testdata" / "speech")
@@ -187,11 +172,12 @@ def build(out: Path, wheels_dir: Path, testdata: Path) -> dict[str, int]:
 
 
 def main(out: Path) -> int:
-    from builder.cache import cache_root
+    from builder.errors import BuilderError
+    from replay.clips import testdata_root
 
     try:
-        sizes = build(out, cache_root() / "gpu-wheels", cache_root() / "testdata")
-    except (OSError, ValueError, RuntimeError, subprocess.CalledProcessError) as exc:
+        sizes = build(out, testdata_root())
+    except (OSError, ValueError, RuntimeError, BuilderError) as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 1
     tree = tree_bytes()
