@@ -79,9 +79,10 @@ def _run(model: WhisperModel, request: DecodedRequest, p: Parameters, scope: Req
     # A loop is cut off at the budget instead of running to Whisper's 448 tokens: with the
     # short window it is then caught by _looks_like_a_loop; with the 30 s window (the
     # fallback) it still bounds the request, since LCA waits for each answer and one
-    # 5-8 s request lags every later transcript of the call. Beyond one window the
-    # budget would apply per window, so long audio keeps faster-whisper's own limit.
-    max_new_tokens = _token_budget(request.seconds) if request.seconds <= 30 else None
+    # 5-8 s request lags every later transcript of the call. faster-whisper applies the
+    # budget per window, so longer audio gets a full window's (192 tokens, more than 30 s
+    # of speech needs): it also bounds the one decoder call the deadline cannot interrupt.
+    max_new_tokens = _token_budget(request.seconds)
     with request_scope(scope):
         generator, info = model.transcribe(
             request.audio,
