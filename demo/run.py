@@ -173,8 +173,8 @@ class Demo:
                 self.say(f"      output {key} = {json.dumps(value)}")
             done.append("root module applied")
         else:
-            self._notice("tofu apply of the root module skipped: the hashicorp/aws provider is not "
-                         "available on this machine (no provider in scripts/tofu's filesystem mirror)")
+            self._notice("tofu apply of the root module skipped: no hashicorp/aws provider the module "
+                         "accepts (>= versions.tf's minimum) in scripts/tofu's filesystem mirror")
         if not deploy.LCA_MODULE.is_dir():
             self._notice(f"LCA shim skipped: {deploy.LCA_MODULE.relative_to(REPO)} is not in this checkout")
         elif not deploy.tofu_ready():
