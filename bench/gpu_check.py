@@ -160,7 +160,7 @@ def format_rows(rows: Sequence[dict]) -> str:
             "failures", "gpu_peak_mib", "gpu_baseline_mib")
     table = [header] + [tuple(_cell(row[k]) for k in keys) for row in rows]
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in table)
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in table)
 
 
 def _cell(value) -> str:

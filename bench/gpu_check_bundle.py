@@ -6,9 +6,10 @@ CTranslate2. Carried as they are, the CTranslate2 4.6 wheel (37 MiB) and tiny.en
 of float16) do not fit, so the bundle holds:
 
 - ``site.tar.xz``: the artifact's own runtime wheels (``builder.wheels``, pinned with
-  their hashes in ``builder/wheels.lock``, for CPython 3.12 manylinux), unpacked (a wheel is a zip; these need no install step), plus a stand-in for
-  PyAV, which faster-whisper imports at start but the handler never needs for WAV bodies
-  (PyAV's wheel alone is about 30 MiB);
+  their hashes in ``builder/wheels.lock``, for CPython 3.12 manylinux), unpacked (a wheel
+  is a zip; these need no install step), plus a stand-in for PyAV, which faster-whisper
+  imports at start but the handler never needs for WAV bodies (PyAV's wheel alone is
+  about 30 MiB);
 - ``data.tar.xz``: ``testdata/models/tiny.en`` re-quantised to int8 by CTranslate2's own
   spec code (weights become int8 with per-row scales; CTranslate2 turns them back into
   float16 on load when asked) and ``testdata/speech``.

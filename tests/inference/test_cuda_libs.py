@@ -205,8 +205,8 @@ def test_real_dlopen_resolves_preloaded_libraries_by_name(tmp_path):
             raise SystemExit("libcudnn_cnn.so.9 already loadable here: the test proves nothing")
         except OSError:
             pass
-        loader = cuda_libs.Loader(cuda_libs.default_loader().dlopen,
-                                  lambda: cuda_libs.nvidia_lib_dirs([{str(site_packages)!r}]), lambda: True, lambda: True)
+        dirs = cuda_libs.nvidia_lib_dirs([{str(site_packages)!r}])
+        loader = cuda_libs.Loader(cuda_libs.default_loader().dlopen, lambda: dirs, lambda: True, lambda: True)
         report = cuda_libs.ensure_cuda_libraries("cuda", loader=loader)
         print(report.layout, len(report.preloaded))
         for name in cuda_libs.CUBLAS + cuda_libs.CUDNN:
