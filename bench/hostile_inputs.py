@@ -4,7 +4,8 @@
     python -m bench.hostile_inputs --code-dir /tmp/before # any tree holding an ``inference`` package
 
 Each case is one row of the probe that found the unbounded work (D1-D8; D9 is the
-builder's command line and is covered by tests/builder). Every request has a client
+builder's command line and is covered by tests/builder), run on a fresh server so no
+case pays for work an earlier one left running. Every request has a client
 timeout of ``--timeout`` seconds (SageMaker's 60 s by default): a row that reaches it
 shows ``timeout``. Run it once per tree and compare the tables; the last line is the
 peak RSS of the server under nine worst-case bodies at once.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import functools
 import io
 import json
 import os
@@ -161,30 +163,29 @@ def long_noise_request() -> bytes:
                                       "beam_size": 10}}).encode()
 
 
-def cases(server: Server, timeout: float, code_dir: Path) -> list[Row]:
-    url = f"{server.url}/invocations"
+def cases(timeout: float) -> list[tuple[str, Callable[[Server], tuple[str, str]]]]:
+    """(name, action on a fresh server) for each case of the probe."""
     jfk = next(c for c in load_clips() if c.name == "jfk").path.read_bytes()
     flac_hour = silence(3600, "FLAC")
-    send = lambda body, kind: (post(url, body, kind, timeout), "")  # noqa: E731
-    rows = [
-        server.measure(f"D1 FLAC, 1 h of silence ({len(flac_hour) // 1024} KB)",
-                       lambda: send(flac_hour, "audio/flac")),
-        server.measure("D1 WAV whose header says 1 Hz (2 KB)", lambda: send(one_hertz_wav(), "audio/wav")),
-        server.measure("D1 nine 1 h FLACs at once", lambda: _concurrently(9, lambda: send(flac_hour, "audio/flac"))),
-        server.measure("D2 nine stalled bodies + one request", lambda: _behind_slow_clients(server, jfk, timeout)),
-        server.measure("D3 temperature [0.0]*100, 11 s speech",
-                       lambda: send(lca_json(jfk, temperature=[0.0] * 100, no_speech_threshold=None),
-                                    "application/json")),
-        server.measure("D3 6 temperatures, beam 10, 100 s noise",
-                       lambda: send(long_noise_request(), "application/json")),
-        server.measure("D4 82-byte SDP sent as audio/mpeg", lambda: _sockets_opened(server, url, timeout)),
-        server.measure("D6 JSON nested 100k levels", lambda: send(b"[" * 100_000 + b"]" * 100_000, "application/json")),
-        server.measure("D7 initial_prompt + hotwords of 300 words each",
-                       lambda: send(lca_json(jfk, initial_prompt=" ".join(["refund"] * 300),
-                                             hotwords=" ".join(["account"] * 300)), "application/json")),
-        server.measure("D8 next request after a client gave up", lambda: _after_abandoned(url, jfk, timeout)),
+
+    def send(body: bytes, kind: str) -> Callable[[Server], tuple[str, str]]:
+        return lambda server: (post(f"{server.url}/invocations", body, kind, timeout), "")
+
+    return [
+        (f"D1 FLAC, 1 h of silence ({len(flac_hour) // 1024} KB)", send(flac_hour, "audio/flac")),
+        ("D1 WAV whose header says 1 Hz (2 KB)", send(one_hertz_wav(), "audio/wav")),
+        ("D1 nine 1 h FLACs at once", lambda server: _concurrently(9, lambda: send(flac_hour, "audio/flac")(server))),
+        ("D2 nine stalled bodies + one request", lambda server: _behind_slow_clients(server, jfk, timeout)),
+        ("D3 temperature [0.0]*100, 11 s speech",
+         send(lca_json(jfk, temperature=[0.0] * 100, no_speech_threshold=None), "application/json")),
+        ("D3 6 temperatures, beam 10, 100 s noise", send(long_noise_request(), "application/json")),
+        ("D4 82-byte SDP sent as audio/mpeg", lambda server: _sockets_opened(server, timeout)),
+        ("D6 JSON nested 100k levels", send(b"[" * 100_000 + b"]" * 100_000, "application/json")),
+        ("D7 initial_prompt + hotwords of 300 words each",
+         send(lca_json(jfk, initial_prompt=" ".join(["refund"] * 300), hotwords=" ".join(["account"] * 300)),
+              "application/json")),
+        ("D8 next request after a client gave up", lambda server: _after_abandoned(server, jfk, timeout)),
     ]
-    return rows
 
 
 def _concurrently(n: int, action: Callable[[], tuple[str, str]]) -> tuple[str, str]:
@@ -212,7 +213,7 @@ def _behind_slow_clients(server: Server, body: bytes, timeout: float) -> tuple[s
             sock.close()
 
 
-def _sockets_opened(server: Server, url: str, timeout: float) -> tuple[str, str]:
+def _sockets_opened(server: Server, timeout: float) -> tuple[str, str]:
     sdp = b"v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\nm=audio 5004 RTP/AVP 96\r\n"
     before, seen, stop = server.sockets(), set(), threading.Event()
 
@@ -224,7 +225,7 @@ def _sockets_opened(server: Server, url: str, timeout: float) -> tuple[str, str]
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     try:
-        status = post(url, sdp, "audio/mpeg", timeout)
+        status = post(f"{server.url}/invocations", sdp, "audio/mpeg", timeout)
     finally:
         stop.set()
         watcher.join()
@@ -232,10 +233,10 @@ def _sockets_opened(server: Server, url: str, timeout: float) -> tuple[str, str]
     return status, f"{len(udp)} UDP sockets opened"
 
 
-def _after_abandoned(url: str, short: bytes, timeout: float) -> tuple[str, str]:
-    post(url, long_noise_request(), "application/json", 1.0)  # the client gives up after 1 s
+def _after_abandoned(server: Server, short: bytes, timeout: float) -> tuple[str, str]:
+    post(f"{server.url}/invocations", long_noise_request(), "application/json", 1.0)  # the client gives up after 1 s
     start = time.monotonic()
-    status = post(url, short, "audio/wav", timeout)
+    status = post(f"{server.url}/invocations", short, "audio/wav", timeout)
     return status, f"it took {time.monotonic() - start:.1f} s"
 
 
@@ -306,12 +307,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=60.0, help="client timeout per request (s)")
     args = parser.parse_args(argv)
     env = {"WHISPER_CPU_THREADS": "2"}
-    server = Server(args.code_dir, env)
-    try:
-        idle = server.rss_mib()
-        rows = cases(server, args.timeout, args.code_dir)
-    finally:
-        server.stop()
+    rows, idle = [], 0.0
+    for name, action in cases(args.timeout):  # each on a fresh server: no case pays for the last one's work
+        server = Server(args.code_dir, env)
+        try:
+            idle = server.rss_mib()
+            rows.append(server.measure(name, functools.partial(action, server)))
+        finally:
+            server.stop()
     rows += [silent_s3_row(args.code_dir, args.timeout), sigterm_row(args.code_dir, env, args.timeout),
              worst_mix(args.code_dir, env, args.timeout)]
     print(f"tree: {args.code_dir}  client timeout {args.timeout:g} s  idle server RSS {idle:.0f} MiB")

@@ -59,11 +59,13 @@ class RequestScope:
     deadline: float = float("inf")
     budget_s: float = 0.0
     cancelled: threading.Event = field(default_factory=threading.Event)
+    longest_call_s: float = 0.0  # the slowest decoder call so far: the next may take as long
 
     def check(self) -> None:
         if self.cancelled.is_set():
             raise Cancelled("request cancelled")
-        if time.monotonic() > self.deadline:
+        # stop before a call that would likely end past the deadline, not after it
+        if time.monotonic() + self.longest_call_s > self.deadline:
             raise BudgetExceeded(f"decoding needed more than the per-request budget of {self.budget_s:g} s "
                                  "(WHISPER_DECODE_BUDGET_S): send shorter audio, fewer temperatures or a "
                                  "smaller beam_size")
@@ -78,9 +80,14 @@ class _GuardedDecoder:
 
     def generate(self, *args, **kwargs):
         scope = getattr(_scope, "current", None)
-        if scope is not None:
-            scope.check()
-        return self._model.generate(*args, **kwargs)
+        if scope is None:
+            return self._model.generate(*args, **kwargs)
+        scope.check()
+        start = time.monotonic()
+        try:
+            return self._model.generate(*args, **kwargs)
+        finally:
+            scope.longest_call_s = max(scope.longest_call_s, time.monotonic() - start)
 
     def __getattr__(self, name):
         return getattr(self._model, name)
