@@ -163,8 +163,10 @@ def _decode_with_av(data: bytes, first_error: Exception, config: ServingConfig) 
             if not container.streams.audio:
                 raise ClientError("the body holds no audio stream")
             stream = container.streams.audio[0]
-            frames = None if container.duration is None else int(container.duration * stream.rate / 1_000_000)
-            check_format(stream.rate, stream.channels, config, frames)
+            rate, channels = stream.rate or 0, stream.channels or 0
+            check_format(rate, channels, config)
+            if container.duration is not None:  # microseconds, from the header when it has one
+                check_format(rate, channels, config, int(container.duration * rate / 1_000_000))
             blocks = _av_blocks(container, stream)
             try:
                 return to_whisper_rate(blocks, SAMPLE_RATE, config)
