@@ -273,16 +273,20 @@ variable "deployment_config" {
     error_message = "deployment_config.rolling: maximum_batch_size_type is CAPACITY_PERCENT (value 5-50) or INSTANCE_COUNT (value at least 1)."
   }
   validation {
+    # Each traffic routing type takes its own size and no other (ALL_AT_ONCE none).
     condition = try(var.deployment_config.blue_green, null) == null || try(
-      var.deployment_config.blue_green.traffic_routing_type == "ALL_AT_ONCE" ? (
-        var.deployment_config.blue_green.canary_size_percent == null && var.deployment_config.blue_green.linear_step_size_percent == null
-        ) : var.deployment_config.blue_green.traffic_routing_type == "CANARY" ? (
-        var.deployment_config.blue_green.linear_step_size_percent == null && var.deployment_config.blue_green.canary_size_percent >= 1 && var.deployment_config.blue_green.canary_size_percent <= 50
-        ) : var.deployment_config.blue_green.traffic_routing_type == "LINEAR" && (
-        var.deployment_config.blue_green.canary_size_percent == null && var.deployment_config.blue_green.linear_step_size_percent >= 10 && var.deployment_config.blue_green.linear_step_size_percent <= 50
-      ),
+      contains(["ALL_AT_ONCE", "CANARY", "LINEAR"], var.deployment_config.blue_green.traffic_routing_type) &&
+      (var.deployment_config.blue_green.canary_size_percent != null) == (var.deployment_config.blue_green.traffic_routing_type == "CANARY") &&
+      (var.deployment_config.blue_green.linear_step_size_percent != null) == (var.deployment_config.blue_green.traffic_routing_type == "LINEAR"),
     false)
-    error_message = "deployment_config.blue_green: traffic_routing_type ALL_AT_ONCE takes no sizes, CANARY needs canary_size_percent (1-50) and LINEAR needs linear_step_size_percent (10-50)."
+    error_message = "deployment_config.blue_green: traffic_routing_type ALL_AT_ONCE takes no size, CANARY needs canary_size_percent and LINEAR needs linear_step_size_percent (and only that)."
+  }
+  validation {
+    condition = try(var.deployment_config.blue_green, null) == null || try(
+      (var.deployment_config.blue_green.canary_size_percent == null ? true : var.deployment_config.blue_green.canary_size_percent >= 1 && var.deployment_config.blue_green.canary_size_percent <= 50) &&
+      (var.deployment_config.blue_green.linear_step_size_percent == null ? true : var.deployment_config.blue_green.linear_step_size_percent >= 10 && var.deployment_config.blue_green.linear_step_size_percent <= 50),
+    false)
+    error_message = "deployment_config.blue_green: canary_size_percent must be 1-50 and linear_step_size_percent 10-50 (percent of the variant's capacity)."
   }
   validation {
     condition = var.deployment_config == null || alltrue([

@@ -249,6 +249,14 @@ run "linear_without_its_size_rejected" {
   expect_failures = [var.deployment_config]
 }
 
+run "all_at_once_with_a_canary_size_rejected" {
+  command = plan
+  variables {
+    deployment_config = { blue_green = { traffic_routing_type = "ALL_AT_ONCE", canary_size_percent = 10 } }
+  }
+  expect_failures = [var.deployment_config]
+}
+
 run "linear_step_below_10_percent_rejected" {
   command = plan
   variables {
