@@ -43,35 +43,39 @@ def test_warm_tofu_run_needs_no_go_toolchain(tofu: Cli, tmp_path: Path) -> None:
     assert "building" not in proc.stderr
 
 
-def test_cli_config_installs_only_from_the_mirror(cli: Cli) -> None:
-    cli.run("version")
-    config = (cache_root() / "toolchain" / f"{cli.name}rc").read_text()
-    assert "filesystem_mirror" in config and "direct" not in config and "network_mirror" not in config
-    assert f'path = "{provider_mirror()}"' in config
-    assert f'plugin_cache_dir = "{cache_root() / "toolchain" / "plugin-cache"}"' in config
+def _local_aws_versions() -> list[str]:
+    """hashicorp/aws versions the wrappers linked into the mirror from this machine's plugin dirs."""
+    return [p.parent.parent.name for p in
+            (provider_mirror() / "registry.terraform.io" / "hashicorp" / "aws").glob("*/*/terraform-provider-aws*")]
 
 
-def test_local_aws_provider_is_linked_under_both_registry_hosts(cli: Cli) -> None:
-    cli.run("version")
-    version = local_aws_provider_version()
-    for host in HOSTS:
-        found = list((provider_mirror() / host / "hashicorp" / "aws" / version).glob("*/terraform-provider-aws*"))
-        assert found and all(p.is_symlink() and os.access(p.resolve(), os.X_OK) for p in found), host
-
-
-def test_aws_provider_inits_offline(cli: Cli, tmp_path: Path) -> None:
+def test_init_installs_the_machines_provider(cli: Cli, tmp_path: Path) -> None:
+    """A local hashicorp/aws: offline, from the mirror, linked under both hosts. None: the registry."""
     (tmp_path / "main.tf").write_text(AWS_ONLY)
     proc = cli.run("init", "-input=false", "-backend=false", cwd=tmp_path)
-    assert f"Installed hashicorp/aws v{local_aws_provider_version()}" in proc.stdout, proc.stdout
-    lock = (tmp_path / ".terraform.lock.hcl").read_text()
+    config = (cache_root() / "toolchain" / f"{cli.name}rc").read_text()
+    assert f'plugin_cache_dir = "{cache_root() / "toolchain" / "plugin-cache"}"' in config
     host = "registry.opentofu.org" if cli.name == "tofu" else "registry.terraform.io"
-    assert f'provider "{host}/hashicorp/aws"' in lock
+    assert f'provider "{host}/hashicorp/aws"' in (tmp_path / ".terraform.lock.hcl").read_text()
+    if not _local_aws_versions():  # a machine with registry access and no provider of its own
+        assert "direct {}" in config and "filesystem_mirror" not in config
+        assert "Installed hashicorp/aws v" in proc.stdout, proc.stdout
+        return
+    assert "filesystem_mirror" in config and "direct" not in config and "network_mirror" not in config
+    assert f'path = "{provider_mirror()}"' in config
+    assert f"Installed hashicorp/aws v{local_aws_provider_version()}" in proc.stdout, proc.stdout
+    for version in _local_aws_versions():
+        for mirror_host in HOSTS:
+            found = list((provider_mirror() / mirror_host / "hashicorp/aws" / version).glob("*/terraform-provider-*"))
+            assert found and all(p.is_symlink() and os.access(p.resolve(), os.X_OK) for p in found), mirror_host
 
 
 def test_missing_provider_fails_init_without_touching_a_registry(tofu: Cli, tmp_path: Path) -> None:
     (tmp_path / "main.tf").write_text(
         'terraform {\n  required_providers {\n    nothere = { source = "example/nothere" }\n  }\n}\n')
-    proc = tofu.run("init", "-input=false", cwd=tmp_path, check=False)
+    # a registry that does not answer: with or without a local aws provider, only the mirror is used
+    proc = tofu.run("init", "-input=false", cwd=tmp_path, check=False,
+                    env={"WHISPER_SAGEMAKER_REGISTRY_URL": _closed_port()})
     assert proc.returncode != 0
     assert "example/nothere" in proc.stderr and "registry.opentofu.org" in proc.stderr
     # the mirror is the only source consulted: the error names it, not a registry lookup
