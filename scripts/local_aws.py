@@ -58,17 +58,54 @@ def sagemaker_omits_unset_configs() -> None:
     from moto.core.responses import ActionResult
     from moto.sagemaker.responses import SageMakerResponse
 
-    for action, key in (("describe_model", "VpcConfig"), ("describe_endpoint_config", "DataCaptureConfig")):
-        def describe(self, _original=getattr(SageMakerResponse, action), _key=key):
-            result = _original(self).result
-            return ActionResult({name: value for name, value in result.items() if name != _key or value})
+    def without_empty(original, key: str):
+        def describe(self):
+            result = original(self).result
+            return ActionResult({name: value for name, value in result.items() if name != key or value})
+        return describe
 
-        setattr(SageMakerResponse, action, describe)
+    for action, key in (("describe_model", "VpcConfig"), ("describe_endpoint_config", "DataCaptureConfig")):
+        setattr(SageMakerResponse, action, without_empty(getattr(SageMakerResponse, action), key))
+
+
+def sagemaker_keeps_deployment_config() -> None:
+    """DescribeEndpoint returns the DeploymentConfig of the last CreateEndpoint/UpdateEndpoint as
+    LastDeploymentConfig (moto drops it, and the provider then plans to replace the endpoint)."""
+    from moto.sagemaker.responses import SageMakerResponse
+
+    original = SageMakerResponse.create_endpoint
+
+    def create_endpoint(self):
+        result = original(self)
+        endpoint = self.sagemaker_backend.endpoints[self._get_param("EndpointName")]
+        endpoint.last_deployment_config = self._get_param("DeploymentConfig")  # None: omitted
+        return result
+
+    SageMakerResponse.create_endpoint = create_endpoint
+
+
+def _refuse_instance_type_change_under_autoscaling(backend, endpoint, config: dict) -> None:
+    """AWS fails an update that changes the instance type of a variant registered as a
+    scalable target ("deregister it first")."""
+    from moto.applicationautoscaling.models import applicationautoscaling_backends
+    from moto.sagemaker.exceptions import ValidationError
+
+    targets = applicationautoscaling_backends[backend.account_id][backend.region_name].targets
+    scaled = targets.get("sagemaker:variant:DesiredInstanceCount", {})
+    old = backend.describe_endpoint_config(endpoint.endpoint_config_name)["ProductionVariants"]
+    old_types = {v["VariantName"]: v.get("InstanceType") for v in old}
+    for variant in config["ProductionVariants"]:
+        name = variant["VariantName"]
+        changed = name in old_types and old_types[name] != variant.get("InstanceType")
+        if changed and f"endpoint/{endpoint.endpoint_name}/variant/{name}" in scaled:
+            raise ValidationError(message=f'The variant(s) "[{name}]" is/are in use by Auto Scaling; '
+                                  "deregister the scalable target before changing its instance type.")
 
 
 def sagemaker_update_endpoint() -> None:
     """UpdateEndpoint moves an endpoint to another configuration. AWS does it in the
-    background, keeping the old fleet until the new one is healthy; locally it is instant."""
+    background, keeping the old fleet until the new one is healthy; locally it is instant.
+    Like AWS, it refuses to change the instance type of an auto-scaled variant."""
     from moto.core.utils import utcnow
     from moto.sagemaker.responses import SageMakerResponse
 
@@ -77,10 +114,12 @@ def sagemaker_update_endpoint() -> None:
         backend.describe_endpoint(self._get_param("EndpointName"))  # ValidationError if missing
         endpoint = backend.endpoints[self._get_param("EndpointName")]
         config = backend.describe_endpoint_config(self._get_param("EndpointConfigName"))
+        _refuse_instance_type_change_under_autoscaling(backend, endpoint, config)
         endpoint.endpoint_config_name = config["EndpointConfigName"]
         endpoint.production_variants = endpoint._process_production_variants(config["ProductionVariants"])
         endpoint.data_capture_config = config.get("DataCaptureConfig")
         endpoint.last_modified_time = utcnow()
+        endpoint.last_deployment_config = self._get_param("DeploymentConfig")
         return json.dumps({"EndpointArn": endpoint.arn})
 
     SageMakerResponse.update_endpoint = update_endpoint
@@ -124,6 +163,26 @@ def autoscaling_scaling_activities() -> None:
     ApplicationAutoScalingResponse.describe_scaling_activities = lambda self: '{"ScalingActivities": []}'
 
 
+def autoscaling_deregister_deletes_policies() -> None:
+    """DeregisterScalableTarget also deletes the target's scaling policies and scheduled actions
+    (moto keeps them, hiding that they are gone after a target is re-registered)."""
+    from moto.applicationautoscaling.models import ApplicationAutoscalingBackend
+
+    original = ApplicationAutoscalingBackend.deregister_scalable_target
+
+    def deregister_scalable_target(self, namespace: str, r_id: str, dimension: str) -> None:
+        original(self, namespace, r_id, dimension)
+        target = (namespace, r_id, dimension)
+        for key, policy in list(self.policies.items()):
+            if (policy.service_namespace, policy.resource_id, policy.scalable_dimension) == target:
+                policy.delete_alarms(self.account_id, self.region_name)
+                del self.policies[key]
+        self.scheduled_actions = [a for a in self.scheduled_actions
+                                  if (a.resource_id, a.scalable_dimension) != (r_id, dimension)]
+
+    ApplicationAutoscalingBackend.deregister_scalable_target = deregister_scalable_target
+
+
 def s3_requests_arrive_over_tls() -> None:
     """A bucket policy's "deny unless aws:SecureTransport" never matches an SDK call to AWS, which
     always uses TLS. moto (plain HTTP here) cannot evaluate the Bool condition and applies
@@ -150,9 +209,11 @@ PATCHES = [
     sagemaker_accepts_current_gpu_types,
     sagemaker_keeps_network_isolation,
     sagemaker_omits_unset_configs,
+    sagemaker_keeps_deployment_config,
     sagemaker_update_endpoint,
     autoscaling_tags,
     autoscaling_scaling_activities,
+    autoscaling_deregister_deletes_policies,
     s3_requests_arrive_over_tls,
 ]
 

@@ -15,6 +15,12 @@ resource "aws_appautoscaling_target" "this" {
   min_capacity       = var.autoscaling.min_capacity
   max_capacity       = var.autoscaling.max_capacity
   tags               = var.tags
+
+  # SageMaker refuses to change the instance type of a variant registered for scaling
+  # ("deregister it first"): re-register around such an update (destroy, update, create).
+  lifecycle {
+    replace_triggered_by = [aws_sagemaker_endpoint_configuration.this[0].production_variants[0].instance_type]
+  }
 }
 
 resource "aws_appautoscaling_policy" "gpu_utilization" {
@@ -61,6 +67,11 @@ resource "aws_appautoscaling_policy" "gpu_utilization" {
       }
     }
   }
+
+  # Deregistering the target deletes its policies: recreate them with it.
+  lifecycle {
+    replace_triggered_by = [aws_appautoscaling_target.this]
+  }
 }
 
 resource "aws_appautoscaling_policy" "invocations" {
@@ -81,5 +92,10 @@ resource "aws_appautoscaling_policy" "invocations" {
     predefined_metric_specification {
       predefined_metric_type = "SageMakerVariantInvocationsPerInstance"
     }
+  }
+
+  # Deregistering the target deletes its policies: recreate them with it.
+  lifecycle {
+    replace_triggered_by = [aws_appautoscaling_target.this]
   }
 }

@@ -1,107 +1,28 @@
-"""Helpers for the Terraform tests: paths, the CLI runner and throw-away copies of the HCL.
+"""Helpers for the Terraform tests: paths, and a copy of the HCL initialised once per CLI.
 
-Both CLIs run through their wrappers (``scripts/tofu``, ``scripts/terraform``), which install
-providers from the local mirror. Tests never init inside the repository: ``terraform_copy``
-makes a temporary copy whose ``*_override.tf`` files pin hashicorp/aws to the provider the
-mirror holds, so the modules keep the constraint their users need.
+The CLI runner, the pinned copy of the HCL (``terraform_copy``) and the throw-away root around
+modules/lca live in ``demo.terraform``, which the demo uses too.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import re
-import shutil
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from builder.cache import cache_root
+from builder.cache import cache_root as cache_root
+from demo.terraform import CLIS as CLIS
+from demo.terraform import Cli, lca_root
+from demo.terraform import local_aws_provider_version as local_aws_provider_version
+from demo.terraform import provider_mirror as provider_mirror
+from demo.terraform import terraform_copy as terraform_copy
 
 REPO = Path(__file__).resolve().parents[2]
 MODULE = REPO / "modules" / "whisper_sagemaker"
 LCA_MODULE = MODULE / "modules" / "lca"
 TOFU = REPO / "scripts" / "tofu"
-CLIS = ("tofu", "terraform")
-
-# Terraform sources copied (the rest of the repository is symlinked into the copy).
-HCL_DIRS = ("modules", "examples")
-OVERRIDE_FILE = "versions_override.tf"
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-def provider_mirror() -> Path:
-    return cache_root() / "toolchain" / "providers"
-
-
-@dataclass(frozen=True)
-class Cli:
-    """Runs ``scripts/<name>``: OpenTofu (``tofu``) or HashiCorp Terraform (``terraform``)."""
-
-    name: str = "tofu"
-
-    @property
-    def script(self) -> Path:
-        return REPO / "scripts" / self.name
-
-    def run(self, *args: str, cwd: Path | None = None, check: bool = True, env: dict | None = None,
-            timeout: int = 300) -> subprocess.CompletedProcess:
-        full_env = dict(os.environ, TF_IN_AUTOMATION="1", NO_COLOR="1", **(env or {}))
-        proc = subprocess.run([str(self.script), *args], cwd=cwd, env=full_env, capture_output=True, text=True,
-                              timeout=timeout)
-        # Terraform ignores NO_COLOR, and -no-color is not accepted by every subcommand.
-        proc.stdout, proc.stderr = ANSI.sub("", proc.stdout), ANSI.sub("", proc.stderr)
-        if check and proc.returncode != 0:
-            raise AssertionError(f"{self.name} {' '.join(args)} failed ({proc.returncode}):\n"
-                                 f"{proc.stdout}\n{proc.stderr}")
-        return proc
-
-    def init(self, root: Path) -> None:
-        self.run("init", "-input=false", "-backend=false", cwd=root)
-
-    def outputs(self, cwd: Path) -> dict:
-        return {k: v["value"] for k, v in json.loads(self.run("output", "-json", cwd=cwd).stdout).items()}
-
 
 Tofu = Cli  # Tofu() runs scripts/tofu
-
-
-def local_aws_provider_version() -> str:
-    """Newest hashicorp/aws version in the mirror (the wrappers link it there on every run)."""
-    Cli("terraform").run("version")
-    found = [p.name for p in (provider_mirror() / "registry.terraform.io" / "hashicorp" / "aws").glob("*")
-             if any(p.glob("*/terraform-provider-aws*"))]
-    if not found:
-        raise AssertionError(f"no hashicorp/aws provider in {provider_mirror()}: see scripts/terraform_cli.sh")
-    return max(found, key=lambda v: tuple(int(x) for x in re.findall(r"\d+", v)))
-
-
-def terraform_copy(dest: Path, aws_version: str | None = None) -> Path:
-    """Copy the repository's HCL to ``dest`` and pin hashicorp/aws to ``aws_version``.
-
-    Root ``*.tf``, ``modules/`` and ``examples/`` are copied; every other top-level entry is
-    symlinked, so the module still finds the builder (``path.module/../..``). Each directory whose
-    ``versions.tf`` requires hashicorp/aws gets ``versions_override.tf`` (default: the mirror's
-    version), which replaces the module's constraint for this copy only.
-    """
-    dest.mkdir(parents=True, exist_ok=True)
-    for entry in REPO.iterdir():
-        if entry.name.startswith(".") or entry.name in HCL_DIRS or entry.suffix == ".tf":
-            continue
-        (dest / entry.name).symlink_to(entry)
-    for name in HCL_DIRS:
-        shutil.copytree(REPO / name, dest / name, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
-    for tf in REPO.glob("*.tf"):
-        shutil.copy2(tf, dest / tf.name)
-    version = aws_version or local_aws_provider_version()
-    for versions in dest.rglob("versions.tf"):
-        if "hashicorp/aws" in versions.read_text():
-            (versions.parent / OVERRIDE_FILE).write_text(
-                "# Written by the tests: the provider the local mirror holds.\n"
-                "terraform {\n  required_providers {\n"
-                f'    aws = {{\n      source  = "hashicorp/aws"\n      version = "{version}"\n    }}\n'
-                "  }\n}\n")
-    return dest
+lca_harness = lca_root
 
 
 @dataclass
@@ -119,16 +40,3 @@ class HclCopy:
             self.cli.init(path)
             self._initialised.add(rel)
         return path
-
-
-def lca_harness(tmp: Path, tofu: Cli, **values) -> Path:
-    """A throw-away root that calls modules/lca with ``values`` and exposes its outputs, initialised."""
-    args = "\n".join(f"  {k} = {json.dumps(v)}" for k, v in values.items())
-    (tmp / "main.tf").write_text(
-        f'module "lca" {{\n  source = "{LCA_MODULE}"\n{args}\n}}\n'
-        'output "shim_template_body" {\n  value = module.lca.shim_template_body\n}\n'
-        'output "shim_outputs" {\n  value = module.lca.shim_outputs\n}\n'
-        'output "parameters" {\n  value = module.lca.parameters\n}\n'
-    )
-    tofu.run("init", "-input=false", cwd=tmp)
-    return tmp

@@ -1,0 +1,131 @@
+"""OpenTofu / Terraform for the demo and the tests: the CLI runner, a pinned copy of the HCL,
+and a throw-away root around modules/lca.
+
+Both CLIs run through their wrappers (``scripts/tofu``, ``scripts/terraform``), which install
+providers from the local mirror. Nothing is initialised inside the clone: ``terraform_copy``
+makes a copy whose ``*_override.tf`` files pin hashicorp/aws to the provider the mirror holds,
+so the modules keep the constraint their users need.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from builder.cache import cache_root
+from demo.checkout import checkout_root
+
+REPO = checkout_root() or Path(__file__).resolve().parent.parent
+LCA_MODULE = REPO / "modules" / "whisper_sagemaker" / "modules" / "lca"
+CLIS = ("tofu", "terraform")
+
+# Terraform sources copied (the rest of the repository is symlinked into the copy).
+HCL_DIRS = ("modules", "examples")
+OVERRIDE_FILE = "versions_override.tf"
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class TerraformError(RuntimeError):
+    """A CLI run failed; the message holds the command and its output."""
+
+
+def provider_mirror() -> Path:
+    return cache_root() / "toolchain" / "providers"
+
+
+@dataclass(frozen=True)
+class Cli:
+    """Runs ``scripts/<name>``: OpenTofu (``tofu``) or HashiCorp Terraform (``terraform``)."""
+
+    name: str = "tofu"
+
+    @property
+    def script(self) -> Path:
+        return REPO / "scripts" / self.name
+
+    def run(self, *args: str, cwd: Path | None = None, check: bool = True, env: dict | None = None,
+            timeout: int = 300) -> subprocess.CompletedProcess:
+        """Run the CLI; raises TerraformError when ``check`` and it fails. ``env`` adds to the
+        environment; a value of None removes that variable."""
+        merged = dict(os.environ, TF_IN_AUTOMATION="1", NO_COLOR="1", **(env or {}))
+        full_env = {k: v for k, v in merged.items() if v is not None}
+        proc = subprocess.run([str(self.script), *args], cwd=cwd, env=full_env, capture_output=True, text=True,
+                              timeout=timeout)
+        # Terraform ignores NO_COLOR, and -no-color is not accepted by every subcommand.
+        proc.stdout, proc.stderr = ANSI.sub("", proc.stdout), ANSI.sub("", proc.stderr)
+        if check and proc.returncode != 0:
+            raise TerraformError(f"{self.name} {' '.join(args)} failed ({proc.returncode}):\n"
+                                 f"{proc.stdout}\n{proc.stderr}")
+        return proc
+
+    def init(self, root: Path) -> None:
+        self.run("init", "-input=false", "-backend=false", cwd=root)
+
+    def outputs(self, cwd: Path, *args: str) -> dict:
+        """``output -json`` as {name: value}."""
+        proc = self.run("output", "-json", *args, cwd=cwd)
+        return {k: v["value"] for k, v in json.loads(proc.stdout).items()}
+
+
+def local_aws_provider_version(cli: Cli | None = None) -> str:
+    """Newest hashicorp/aws version in the mirror (the wrappers link it there on every run).
+
+    Raises:
+        TerraformError: the mirror holds none.
+    """
+    (cli or Cli("terraform")).run("version")
+    found = [p.name for p in (provider_mirror() / "registry.terraform.io" / "hashicorp" / "aws").glob("*")
+             if any(p.glob("*/terraform-provider-aws*"))]
+    if not found:
+        raise TerraformError(f"no hashicorp/aws provider in {provider_mirror()}: see scripts/terraform_cli.sh")
+    return max(found, key=lambda v: tuple(int(x) for x in re.findall(r"\d+", v)))
+
+
+def terraform_copy(dest: Path, aws_version: str | None = None) -> Path:
+    """Copy the repository's HCL to ``dest`` and pin hashicorp/aws to ``aws_version``.
+
+    Root ``*.tf``, ``modules/`` and ``examples/`` are copied; every other top-level entry is
+    symlinked, so the module still finds the builder (``path.module/../..``). Each directory whose
+    ``versions.tf`` requires hashicorp/aws gets ``versions_override.tf`` (default: the mirror's
+    version), which replaces the module's constraint for this copy only.
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    for entry in REPO.iterdir():
+        if entry.name.startswith(".") or entry.name in HCL_DIRS or entry.suffix == ".tf":
+            continue
+        (dest / entry.name).symlink_to(entry)
+    for name in HCL_DIRS:
+        shutil.copytree(REPO / name, dest / name, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
+    for tf in REPO.glob("*.tf"):
+        shutil.copy2(tf, dest / tf.name)
+    version = aws_version or local_aws_provider_version()
+    for versions in dest.rglob("versions.tf"):
+        if "hashicorp/aws" in versions.read_text():
+            (versions.parent / OVERRIDE_FILE).write_text(
+                "# Written by demo.terraform: the provider the local mirror holds.\n"
+                "terraform {\n  required_providers {\n"
+                f'    aws = {{\n      source  = "hashicorp/aws"\n      version = "{version}"\n    }}\n'
+                "  }\n}\n")
+    return dest
+
+
+def lca_root(dest: Path, cli: Cli, **values) -> Path:
+    """A throw-away root calling modules/lca with ``values`` and exposing its outputs, initialised.
+
+    modules/lca needs no provider, so this works before any hashicorp/aws is installed.
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    args = "\n".join(f"  {k} = {json.dumps(v)}" for k, v in values.items())
+    (dest / "main.tf").write_text(
+        f'module "lca" {{\n  source = {json.dumps(str(LCA_MODULE))}\n{args}\n}}\n'
+        'output "shim_template_body" {\n  value = module.lca.shim_template_body\n}\n'
+        'output "shim_outputs" {\n  value = module.lca.shim_outputs\n}\n'
+        'output "parameters" {\n  value = module.lca.parameters\n}\n'
+    )
+    cli.init(dest)
+    return dest

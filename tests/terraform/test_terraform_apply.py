@@ -1,0 +1,235 @@
+"""Apply for real, with the real hashicorp/aws provider, against the local AWS (moto + the
+patches in scripts/local_aws.py), in the pytest-terraform style: the fixture applies in setup
+and destroys in teardown. Each root goes apply -> `plan -detailed-exitcode` (no changes) ->
+a change that replaces the endpoint configuration -> destroy, after which
+the local AWS holds exactly what it held before (every service the modules use is listed).
+
+* the root module with LCA's defaults: it builds the artifact through `python -m builder` into
+  a bucket it creates. Only the model is tiny.en (the one model this machine has offline, from
+  a Hub cache), the wheels are not vendored (tests/builder covers vendoring) and the builder
+  runs with this interpreter; an override file in the copy sets that, the module is unchanged.
+* examples/complete: every feature (VPC, KMS, data capture, alarms, rolling deployment).
+* examples/lca with its CloudFormation shim stack, with OpenTofu and with Terraform.
+
+Each root runs its whole life in its own thread, all at once (most of an apply is waiting: the
+provider polls a new S3 lifecycle configuration for ~55 s, as it does on AWS); what the local AWS
+shows is recorded at each step, and the tests read those records.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from apply_testlib import Deployment, LocalAws, hub_cache_for_tiny_en, snapshot
+from terraform_testlib import Cli, terraform_copy
+
+from builder.plan import Selection, plan
+
+NAMES = ("root", "complete", "lca-tofu", "lca-terraform")
+MOTO_PROVIDER = """provider "aws" {{
+  region                      = "us-east-1"
+  skip_credentials_validation = true
+  s3_use_path_style           = true
+  max_retries                 = 2
+  endpoints {{
+{endpoints}
+  }}
+}}
+"""
+SERVICES = ("applicationautoscaling", "cloudformation", "cloudwatch", "ec2", "ecr", "iam", "kms", "s3",
+            "sagemaker", "sns", "sts")
+STEPS = ("apply", "plan", "shim update", "change", "destroy")
+
+
+class Life:
+    """One deployment's steps run in order in a thread; each step's result (or error) is kept."""
+
+    def __init__(self, deployment: Deployment, aws: LocalAws) -> None:
+        self.deployment, self.aws = deployment, aws
+        self.results: dict[str, tuple[object, BaseException | None]] = {}
+        self.done = {step: threading.Event() for step in STEPS}
+
+    def _step(self, step: str, action: Callable[[], object]) -> bool:
+        try:
+            self.results[step] = (action(), None)
+        except Exception as error:  # reported by the test that reads this step
+            self.results[step] = (None, error)
+        self.done[step].set()
+        return self.results[step][1] is None
+
+    def run(self) -> None:
+        d = self.deployment
+        steps = [("apply", lambda: self._observe(d.apply())),
+                 ("plan", d.plan_exit_code),
+                 ("shim update", self._update_shim_stack),
+                 ("change", lambda: self._observe(d.apply(changed=True)))]
+        for step, action in steps:
+            if not self._step(step, action):
+                break
+        self._step("destroy", lambda: d.destroy() if d.applied else None)
+        for event in self.done.values():
+            event.set()
+
+    def _observe(self, outputs: dict) -> dict:
+        name = outputs.get("whisper_sagemaker_endpoint_name") or outputs["endpoint_name"]
+        return {"outputs": outputs, "endpoint_name": name, "seen": snapshot(self.aws, name)}
+
+    def _update_shim_stack(self) -> dict | None:
+        """What LCA does when its main stack is updated: re-send the 11 parameters, some changed."""
+        stacks = self.results["apply"][0]["seen"]["stacks"]
+        if not stacks:
+            return None
+        cloudformation = self.aws.client("cloudformation")
+        before = cloudformation.describe_stacks(StackName=stacks[0])["Stacks"][0]
+        changed = {p["ParameterKey"]: p["ParameterValue"] for p in before["Parameters"]}
+        changed.update(SageMakerInstanceType="ml.g4dn.xlarge", AutoScalingMaxCapacity="2")
+        cloudformation.update_stack(StackName=stacks[0], UsePreviousTemplate=True, Parameters=[
+            {"ParameterKey": k, "ParameterValue": v} for k, v in changed.items()])
+        cloudformation.get_waiter("stack_update_complete").wait(StackName=stacks[0],
+                                                                WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+        after = cloudformation.describe_stacks(StackName=stacks[0])["Stacks"][0]
+        return {"before": before, "after": after}
+
+    def result(self, step: str):
+        self.done[step].wait(timeout=900)
+        if step not in self.results:
+            raise AssertionError(f"{self.deployment.name}: {step} did not run (an earlier step failed)")
+        value, error = self.results[step]
+        if error is not None:
+            raise AssertionError(f"{self.deployment.name}: {step} failed:\n{error}")
+        return value
+
+
+def _override(path: Path, text: str) -> None:
+    path.write_text("# Written by tests/terraform/test_terraform_apply.py\n" + text)
+
+
+def _deployments(tmp: Path, aws: LocalAws) -> dict[str, Deployment]:
+    copies = {name: terraform_copy(tmp / name / "repo") for name in CLI_OF}
+    hf_cache = hub_cache_for_tiny_en(tmp / "hf-cache")
+    root = copies["tofu"]
+    _override(root / "builder_override.tf", f"""module "whisper" {{
+  builder = {{
+    python = {json.dumps(sys.executable)}
+    wheels = "none"
+    environment = {{
+      AWS_ENDPOINT_URL = {json.dumps(aws.url)}
+      HF_HUB_OFFLINE   = "1"
+      HF_HUB_CACHE     = {json.dumps(str(hf_cache))}
+    }}
+  }}
+}}
+""")
+    for copy in copies.values():
+        endpoints = "\n".join(f"    {service} = {json.dumps(aws.url)}" for service in SERVICES)
+        _override(copy / "examples" / "lca" / "moto_override.tf", MOTO_PROVIDER.format(endpoints=endpoints))
+    _override(root / "moto_override.tf", 'provider "aws" {\n  max_retries = 2\n}\n')
+    _override(root / "examples" / "complete" / "moto_override.tf", 'provider "aws" {\n  max_retries = 2\n}\n')
+    url = {"aws_endpoint_url": aws.url}
+    artifact = "s3://whisper-complete-artifacts/whisper/{}/model.tar.gz"
+    lca_artifact = "s3://lca-artifacts/whisper/{}/model.tar.gz"
+    return {
+        "root": Deployment("root", Cli("tofu"), root, dict(url, aws_region="us-east-1", whisper_model_size="tiny.en"),
+                           {"sagemaker_instance_type": "ml.g4dn.xlarge"}),
+        "complete": Deployment("complete", Cli("tofu"), root / "examples" / "complete",
+                               dict(url, model_data_url=artifact.format("1" * 64)),
+                               {"model_data_url": artifact.format("2" * 64)}),
+        "lca-tofu": Deployment("lca-tofu", Cli("tofu"), copies["tofu"] / "examples" / "lca",
+                               {"lca_stack_name": "lca", "create_lca_shim_stack": True,
+                                "model_data_url": lca_artifact.format("1" * 64)},
+                               {"model_data_url": lca_artifact.format("2" * 64)}),
+        "lca-terraform": Deployment("lca-terraform", Cli("terraform"), copies["terraform"] / "examples" / "lca",
+                                    {"lca_stack_name": "lca2", "create_lca_shim_stack": True,
+                                     "model_data_url": lca_artifact.format("3" * 64)},
+                                    {"sagemaker_instance_type": "ml.g4dn.xlarge"}),
+    }
+
+
+CLI_OF = {"tofu": Cli("tofu"), "terraform": Cli("terraform")}
+
+
+@pytest.fixture(scope="module")
+def local_aws() -> Iterator[LocalAws]:
+    aws = LocalAws()
+    try:
+        yield aws
+    finally:
+        aws.stop()
+
+
+@pytest.fixture(scope="module")
+def lives(local_aws: LocalAws, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """Every root applied, changed and destroyed, each in its own thread, started in setup; the
+    teardown waits for them all (each destroys what it applied, also after a failed step)."""
+    deployments = _deployments(tmp_path_factory.mktemp("apply"), local_aws)
+    before = local_aws.inventory()
+    pool = ThreadPoolExecutor(len(deployments))
+    list(pool.map(lambda d: d.cli.init(d.root), deployments.values()))
+    lives = {name: Life(d, local_aws) for name, d in deployments.items()}
+    for life in lives.values():
+        pool.submit(life.run)
+    try:
+        yield {"lives": lives, "before": before, "aws": local_aws}
+    finally:
+        pool.shutdown(wait=True)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_apply(lives: dict, name: str) -> None:
+    applied = lives["lives"][name].result("apply")
+    seen, endpoint_name = applied["seen"], applied["endpoint_name"]
+    assert seen["status"] == "InService" and seen["network_isolation"] is True
+    assert seen["scalable_targets"] == [f"endpoint/{endpoint_name}/variant/AllTraffic"]
+    assert seen["scaling_policies"]
+    if name == "root":  # LCA's defaults: ml.g5.2xlarge, and the artifact the module built
+        assert seen["instance_type"] == "ml.g5.2xlarge"
+        key = plan(Selection(model_size="tiny.en", wheels="none"))["s3_key"]
+        assert seen["model_data_url"] == f"s3://{applied['outputs']['s3_bucket_name']}/{key}"
+    if name.startswith("lca"):
+        assert len(seen["stacks"]) == 1
+        assert applied["outputs"]["lca_shim_outputs"]["WhisperSageMakerEndpointName"] == endpoint_name
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_plan_after_apply_has_no_changes(lives: dict, name: str) -> None:
+    code, text = lives["lives"][name].result("plan")
+    assert code == 0, text
+
+
+@pytest.mark.parametrize("name", ["lca-tofu", "lca-terraform"])
+def test_the_shim_stack_takes_a_parameter_change(lives: dict, name: str) -> None:
+    """LCA updating its main stack re-sends the nested stack's parameters: the shim (a
+    WaitConditionHandle whose metadata records them) must update cleanly."""
+    update = lives["lives"][name].result("shim update")
+    after = update["after"]
+    assert after["StackStatus"] == "UPDATE_COMPLETE"
+    params = {p["ParameterKey"]: p["ParameterValue"] for p in after["Parameters"]}
+    assert params["SageMakerInstanceType"] == "ml.g4dn.xlarge" and params["AutoScalingMaxCapacity"] == "2"
+    assert after["Outputs"] == update["before"]["Outputs"]  # the endpoint is Terraform's, not LCA's request
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_change_replaces_the_endpoint_configuration_cleanly(lives: dict, name: str) -> None:
+    life = lives["lives"][name]
+    before, after = life.result("apply")["seen"], life.result("change")["seen"]
+    assert after["status"] == "InService" and after["config"] != before["config"]
+    assert before["config"] not in after["configs"]  # create_before_destroy finished its destroy
+    changed = life.deployment.change
+    if "sagemaker_instance_type" in changed:  # allowed only with the scalable target re-registered
+        assert after["instance_type"] == changed["sagemaker_instance_type"]
+    else:
+        assert after["model_data_url"] == changed["model_data_url"]
+    assert after["scalable_targets"] == before["scalable_targets"]
+    assert after["scaling_policies"] == before["scaling_policies"]
+
+
+def test_destroy_leaves_nothing(lives: dict) -> None:
+    for life in lives["lives"].values():
+        life.result("destroy")
+    assert lives["aws"].inventory() == lives["before"]
