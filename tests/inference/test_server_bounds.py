@@ -212,4 +212,5 @@ def test_sigterm_drains_admitted_work_then_exits(model_dir, short_wav, tmp_path,
     if work.startswith("finishes"):
         assert status == 200
     else:
-        assert status != 200 and grace <= stopped_after < grace + 10, (status, stopped_after, log.read_text()[-2000:])
+        # then at most one decoder call (seconds; more on a loaded 2-core machine) before it exits
+        assert status != 200 and grace <= stopped_after < grace + 30, (status, stopped_after, log.read_text()[-2000:])
