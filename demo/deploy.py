@@ -1,52 +1,50 @@
-"""Step 3: the deployment LCA sees, as far as this machine allows.
+"""Step 3: the deployment LCA sees, on the local AWS.
 
-* The full ``tofu apply`` of the root module needs the hashicorp/aws provider. It runs
-  when ``scripts/tofu`` finds one in its filesystem mirror; otherwise the demo says it is
-  skipped, and why, instead of pretending.
+* ``tofu apply`` of the root module (LCA's parameters as variables, the artifact of step 2)
+  with the real hashicorp/aws provider, in a copy of the HCL pinned to the provider this
+  machine has (``demo.terraform.terraform_copy``): IAM role, SageMaker model, endpoint
+  configuration, endpoint and autoscaling, all in the local AWS (moto). Without a provider
+  in ``scripts/tofu``'s mirror the demo says it skips this, and why, instead of pretending.
 * The LCA CloudFormation shim needs no provider: ``modules/whisper_sagemaker/modules/lca``
   renders it with a real ``tofu apply`` (provider-less module), and the rendered template
-  is deployed into the local CloudFormation (moto) with the 11 parameters LCA's main stack
+  is deployed into the local CloudFormation with the 11 parameters LCA's main stack
   passes; its ``WhisperSageMakerEndpointName`` output names the endpoint the replay calls.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import os
-import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from builder.cache import cache_root
-from demo.checkout import checkout_root
+from demo.terraform import LCA_MODULE as LCA_MODULE  # re-exported: demo.run reads them here
+from demo.terraform import REPO as REPO
+from demo.terraform import Cli, TerraformError, lca_root, local_aws_provider_version, terraform_copy
 
-logger = logging.getLogger(__name__)
-
-REPO = checkout_root() or Path(__file__).resolve().parent.parent  # demo.__main__ stops when it is None
-LCA_MODULE = REPO / "modules" / "whisper_sagemaker" / "modules" / "lca"
-TOFU = REPO / "scripts" / "tofu"
+TOFU = Cli("tofu")
 STACK_NAME = "lca-demo-whisper"
-TOFU_TIMEOUT_S = 300
+ROOT_ENDPOINT = "whisper-endpoint-lca-demo"
 
 
 def tofu_ready() -> bool:
     """``scripts/tofu`` exists and its OpenTofu is already built (the demo never starts a build)."""
     built = list((cache_root() / "toolchain").glob("opentofu-*/bin/tofu"))
-    return TOFU.is_file() and any(os.access(b, os.X_OK) for b in built)
+    return TOFU.script.is_file() and any(os.access(b, os.X_OK) for b in built)
 
 
 def aws_provider_available() -> bool:
-    """scripts/tofu's mirror holds a hashicorp/aws the root module accepts (versions.tf's minimum).
+    """A hashicorp/aws provider sits in (or can be linked into) scripts/tofu's filesystem mirror.
 
-    The build image's 5.100.0 is below the modules' ``>= 6.21``: the tests apply it through override
-    files in a copy, but the demo applies the clone as it is, so it skips the apply instead.
+    Any version will do: the apply runs in a copy whose override file pins that version.
     """
-    minimum = re.search(r'\bversion\s*=\s*">=\s*([\d.]+)"', (REPO / "versions.tf").read_text())
-    wanted = tuple(int(x) for x in minimum.group(1).split(".")) if minimum else (0,)
-    found = (cache_root() / "toolchain" / "providers").glob("*/hashicorp/aws/*/*")
-    return any(tuple(int(x) for x in re.findall(r"\d+", p.parent.name)) >= wanted for p in found)
+    if not tofu_ready():  # asking scripts/tofu would start the OpenTofu build
+        return False
+    try:
+        local_aws_provider_version(TOFU)
+    except TerraformError:
+        return False
+    return True
 
 
 def lca_stack_parameters(endpoint_name: str, bucket: str) -> dict[str, str]:
@@ -66,15 +64,6 @@ def lca_stack_parameters(endpoint_name: str, bucket: str) -> dict[str, str]:
     }
 
 
-def _tofu(*args: str, cwd: Path, env: dict | None = None) -> str:
-    proc = subprocess.run([str(TOFU), *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=TOFU_TIMEOUT_S)
-    if proc.returncode != 0:
-        raise RuntimeError(f"tofu {' '.join(args[:1])} failed ({proc.returncode}): "
-                           f"{(proc.stderr or proc.stdout)[-1500:]}")
-    return proc.stdout
-
-
 @dataclass(frozen=True)
 class RenderedShim:
     """The shim template OpenTofu rendered, and the outputs it declares."""
@@ -85,20 +74,11 @@ class RenderedShim:
 
 def render_shim(work: Path, endpoint_name: str, bucket: str) -> RenderedShim:
     """``tofu apply`` a throw-away root calling modules/lca for the demo's endpoint."""
-    root = work / "lca-shim"
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "main.tf").write_text(
-        f'module "lca" {{\n  source             = {json.dumps(str(LCA_MODULE))}\n'
-        f'  endpoint_name      = {json.dumps(endpoint_name)}\n  whisper_model_size = "tiny.en"\n'
-        f'  s3_bucket_name     = {json.dumps(bucket)}\n'
-        f'  deployed           = {{ endpoint_name = {json.dumps(endpoint_name)}, '
-        f's3_bucket_name = {json.dumps(bucket)} }}\n}}\n'
-        'output "shim_template_body" {\n  value = module.lca.shim_template_body\n}\n'
-        'output "shim_outputs" {\n  value = module.lca.shim_outputs\n}\n')
-    _tofu("init", "-input=false", "-no-color", cwd=root)
-    _tofu("apply", "-auto-approve", "-input=false", "-no-color", cwd=root)
-    out = json.loads(_tofu("output", "-json", cwd=root))
-    return RenderedShim(out["shim_template_body"]["value"], out["shim_outputs"]["value"])
+    root = lca_root(work / "lca-shim", TOFU, endpoint_name=endpoint_name, whisper_model_size="tiny.en",
+                    s3_bucket_name=bucket, deployed={"endpoint_name": endpoint_name, "s3_bucket_name": bucket})
+    TOFU.run("apply", "-auto-approve", "-input=false", cwd=root)
+    out = TOFU.outputs(root)
+    return RenderedShim(out["shim_template_body"], out["shim_outputs"])
 
 
 def deploy_shim(cloudformation, body: str, parameters: dict[str, str]) -> dict[str, str]:
@@ -121,17 +101,19 @@ def delete_shim(cloudformation) -> None:
 def root_module_apply(work: Path, aws_url: str, model_data_url: str, destroy: bool = False) -> dict:
     """The real ``tofu apply`` (or destroy) of the root module against the local AWS.
 
-    State and provider data stay in ``work``; only runs where ``aws_provider_available()``.
+    Runs in ``work/hcl``, a copy of the HCL pinned to the local provider (state stays there);
+    the artifact is step 2's, so the module builds nothing. Only where ``aws_provider_available()``.
     """
-    env = dict(os.environ, TF_DATA_DIR=str(work / "tf-data"))
-    variables = ["-var", f"aws_endpoint_url={aws_url}", "-var", f"model_data_url={model_data_url}",
-                 "-var", "whisper_model_size=tiny.en", "-var", "sagemaker_instance_type=ml.g4dn.xlarge",
-                 "-var", "endpoint_name=whisper-endpoint-lca-demo", "-state", str(work / "root.tfstate")]
-    if not destroy:
-        _tofu("init", "-input=false", "-no-color", cwd=REPO, env=env)
-    _tofu("destroy" if destroy else "apply", "-auto-approve", "-input=false", "-no-color", *variables,
-          cwd=REPO, env=env)
-    if destroy:
-        return {}
-    out = json.loads(_tofu("output", "-json", "-state", str(work / "root.tfstate"), cwd=REPO, env=env))
-    return {k: v["value"] for k, v in out.items()}
+    root = work / "hcl"
+    if not root.is_dir():
+        terraform_copy(root, local_aws_provider_version(TOFU))
+        TOFU.init(root)
+    bucket = model_data_url.removeprefix("s3://").split("/", 1)[0]
+    # The local AWS takes any credentials; a real profile must neither reach it nor be needed.
+    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+           "AWS_PROFILE": None}
+    variables = ["-var", f"aws_endpoint_url={aws_url}", "-var", "aws_region=us-east-1",
+                 "-var", f"model_data_url={model_data_url}", "-var", f"s3_bucket_name={bucket}",
+                 "-var", "whisper_model_size=tiny.en", "-var", f"endpoint_name={ROOT_ENDPOINT}"]
+    TOFU.run("destroy" if destroy else "apply", "-auto-approve", "-input=false", *variables, cwd=root, env=env)
+    return {} if destroy else TOFU.outputs(root)

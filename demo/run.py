@@ -166,15 +166,15 @@ class Demo:
         done = []
         if deploy.aws_provider_available() and deploy.tofu_ready():
             self.say("      $ scripts/tofu apply (root module, local AWS)")
+            # No destroy afterwards: the local AWS, and all it holds, stops with the demo.
             outputs = deploy.root_module_apply(self.work, self.aws_url, self.model_data_url)
-            self._undo.append(("tofu destroy", lambda: deploy.root_module_apply(
-                self.work, self.aws_url, self.model_data_url, destroy=True)))
             for key, value in outputs.items():
-                self.say(f"      output {key} = {json.dumps(value)}")
+                if key != "lca_shim_template_body":  # rendered again below, as LCA nests it
+                    self.say(f"      output {key} = {json.dumps(value)}")
             done.append("root module applied")
         else:
-            self._notice("tofu apply of the root module skipped: no hashicorp/aws provider the module "
-                         "accepts (>= versions.tf's minimum) in scripts/tofu's filesystem mirror")
+            self._notice("tofu apply of the root module skipped: no hashicorp/aws provider on this "
+                         "machine (none in scripts/tofu's filesystem mirror or the places it searches)")
         if not deploy.LCA_MODULE.is_dir():
             self._notice(f"LCA shim skipped: {deploy.LCA_MODULE.relative_to(REPO)} is not in this checkout")
         elif not deploy.tofu_ready():
