@@ -60,6 +60,8 @@ def test_every_step_succeeds(demo_run):
     assert "demo finished: every step succeeded" in proc.stdout
     for number in range(1, 7):
         assert f"[{number}/6]" in proc.stdout
+    # Step 3 applies the root module for real: the Terraform tests need a hashicorp/aws provider too.
+    assert "root module applied" in result["steps"][2]["detail"], result["steps"][2]
     # Step 3 is honest about what this machine cannot do.
     if not result["shim_outputs"]:
         assert result["notices"], "a skipped deployment must say why"
