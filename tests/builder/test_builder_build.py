@@ -60,7 +60,7 @@ def test_plan_names_what_build_produces(tmp_path, model_dir, handler_dir, capsys
 
 
 def test_plan_reads_a_terraform_query_on_stdin_with_the_standard_library_only(handler_dir):
-    # Terraform's external data source: JSON query on stdin, one JSON object of strings out.
+    # plan --stdin: a JSON query on stdin, one JSON object of strings out, standard library only.
     query = {"model_size": "large-v3", "bucket": "my-bucket", "handler_dir": str(handler_dir)}
     blocker = ("import sys; [sys.modules.__setitem__(m, None) for m in "
                "('boto3', 'botocore', 'huggingface_hub', 'tqdm', 'ctranslate2', 'faster_whisper')]; "
