@@ -39,8 +39,8 @@ def test_lca_requests_on_every_clip_meet_the_wer_bound(transcriber, clips):
     texts = [lca_transcript(a) for a in answers]
     assert None not in texts and "Error with transcription" not in texts
     score = wer([c.reference for c in clips], texts)
-    assert score <= WER_BOUND, list(zip([c.name for c in clips], texts))
-    for answer, clip in zip(answers, clips):
+    assert score <= WER_BOUND, list(zip([c.name for c in clips], texts, strict=True))
+    for answer, clip in zip(answers, clips, strict=True):
         assert list(answer)[:3] == ORIGINAL_KEYS and "no_speech_prob" not in answer
         assert answer["text"] == " ".join(answer["text"].split())
         assert answer["duration"] == pytest.approx(clip.seconds, abs=0.01)
