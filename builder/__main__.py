@@ -39,6 +39,9 @@ EPILOG = """\
 environment: HF_TOKEN (private or gated Hub repos), HF_HUB_OFFLINE=1 (build from the
 Hugging Face cache only), HF_HUB_CACHE, AWS_PROFILE / AWS_ACCESS_KEY_ID / AWS_REGION,
 WHISPER_SAGEMAKER_CACHE (wheel cache, default ~/.cache/whisper-sagemaker).
+
+exit status: 0 done, 1 failed, 2 usage error, 130 interrupted (SIGINT), 143 terminated
+(SIGTERM); an interrupted build removes its partial files and aborts its multipart upload.
 """
 
 QUERY_KEYS = {"model_size", "model_dir", "hf_repo", "revision", "bucket", "prefix", "layout", "wheels",
