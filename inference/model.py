@@ -28,6 +28,7 @@ import numpy as np
 from faster_whisper import WhisperModel
 
 from .config import ServingConfig
+from .cuda_libs import ensure_cuda_libraries
 from .errors import ClientError
 
 logger = logging.getLogger(__name__)
@@ -170,12 +171,16 @@ def load_model(model_dir: str | Path, config: ServingConfig | None = None,
     Raises:
         FileNotFoundError: ``model_dir`` holds no CTranslate2 model.
         ValueError: a compute type the device does not support.
+        CudaLibraryError: a GPU is visible but cuBLAS/cuDNN cannot be loaded.
     """
     path = Path(model_dir)
     missing = [name for name in MODEL_FILES if not (path / name).is_file()]
     if missing:
         raise FileNotFoundError(f"{path} is not a CTranslate2 Whisper model (missing {', '.join(missing)})")
     config = (config or ServingConfig()).resolved()
+    # Before the model touches the GPU: images that ship cuBLAS/cuDNN only as pip packages
+    # need them preloaded, and a missing library should fail here with one clear line.
+    ensure_cuda_libraries(config.device)
     start = time.perf_counter()
     model = ServingWhisperModel(str(path), device=config.device, compute_type=config.compute_type,
                                 cpu_threads=config.cpu_threads, num_workers=config.workers)

@@ -218,3 +218,23 @@ def test_real_dlopen_resolves_preloaded_libraries_by_name(tmp_path):
                           timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["preloaded", "5", "by-name", "ok"]
+
+
+def test_load_model_checks_cuda_libraries_before_loading(model_dir: Path, monkeypatch: pytest.MonkeyPatch):
+    """load_model asks for the libraries with the resolved device, and a failure stops the load."""
+    import inference.model as model_module
+    from inference.config import ServingConfig
+
+    devices: list[str] = []
+
+    def refuse(device: str, **_kwargs):
+        devices.append(device)
+        raise CudaLibraryError("libcublas.so.12 not found (simulated)")
+
+    monkeypatch.setattr(model_module, "ensure_cuda_libraries", refuse)
+    loaded: list[str] = []
+    monkeypatch.setattr(model_module, "ServingWhisperModel", lambda *a, **k: loaded.append("model"))
+    with pytest.raises(CudaLibraryError, match="libcublas.so.12"):
+        model_module.load_model(model_dir, ServingConfig(device="cpu"), warm_up=False)
+    assert devices == ["cpu"]
+    assert loaded == []
