@@ -1,0 +1,169 @@
+"""Phantom words: text shown live that nobody said.
+
+Definitions (the replay report, the demo summary and ``bench`` count with these):
+
+* A **result** is one non-empty transcript LCA emits for an utterance: a partial
+  (``IsPartial`` true, re-sent about once a second while the utterance grows) or its
+  final. Empty answers are no results (LCA shows nothing for them).
+* A result's **words** are its text after :func:`words`: lower case, punctuation
+  dropped, hyphens split ("self-substantial" -> "self", "substantial"), and numbers
+  written as words ("5" -> "five", "500" -> "five hundred", "14th" -> "fourteenth",
+  "Mr" -> "mister"), so spelling choices are no phantoms.
+* A **phantom partial** is a partial holding at least one word found neither in the
+  utterance's reference transcript nor in the utterance's final (an empty final, or an
+  unknown reference, contributes no words).
+* A **phantom final** is a final holding at least one word not in the utterance's
+  reference; finals are judged only where the reference is known.
+
+So a partial "Thank you very much." shown before the final "Hello, this is Jane." of an
+utterance whose reference is "hello this is jane" is a phantom ("thank", "very",
+"much"); "Five cards" before the final "5 cards" is not. A phantom final is a final
+with an inserted or substituted word: the wider measure of words nobody said.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+_ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+         "fifteen sixteen seventeen eighteen nineteen").split()
+_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+_ORDINALS = {"one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
+             "nine": "ninth", "twelve": "twelfth"}
+_SPELLINGS = {"mr": "mister", "mrs": "missus", "dr": "doctor", "ok": "okay"}
+_TOKEN = re.compile(r"[a-z0-9']+")
+_NUMBER = re.compile(r"(\d+)(st|nd|rd|th)?")
+
+
+def number_words(n: int) -> list[str]:
+    """``n`` (0 <= n < 10**9) spelled as words, without "and": 512 -> five hundred twelve."""
+    if n < 20:
+        return [_ONES[n]]
+    if n < 100:
+        return [_TENS[n // 10]] + ([_ONES[n % 10]] if n % 10 else [])
+    for size, name in ((10**6, "million"), (1000, "thousand"), (100, "hundred")):
+        if n >= size:
+            head, rest = divmod(n, size)
+            return number_words(head) + [name] + (number_words(rest) if rest else [])
+    raise AssertionError("unreachable")
+
+
+def _ordinal(word: str) -> str:
+    if word in _ORDINALS:
+        return _ORDINALS[word]
+    return word[:-1] + "ieth" if word.endswith("y") else word + "th"
+
+
+def _expand(token: str) -> list[str]:
+    match = _NUMBER.fullmatch(token)
+    if not match or len(match.group(1)) > 9:
+        return [_SPELLINGS.get(token, token)]
+    spelled = number_words(int(match.group(1)))
+    if match.group(2):
+        spelled[-1] = _ordinal(spelled[-1])
+    return spelled
+
+
+def words(text: str) -> list[str]:
+    """A transcript's words, normalised as the module docstring says."""
+    tokens = _TOKEN.findall(text.lower().replace("-", " ").replace(",", ""))
+    return [w for token in tokens for w in _expand(token.strip("'")) if w]
+
+
+def phantom_words(result: str, *allowed: str | None) -> list[str]:
+    """The words of ``result`` found in none of the ``allowed`` texts (``None`` ones skipped)."""
+    known = {w for text in allowed if text for w in words(text)}
+    return [w for w in words(result) if w not in known]
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """What LCA showed for one utterance.
+
+    Attributes:
+        reference: what was said; ``None`` when unknown (a user's recording).
+        partials: the non-empty partial transcripts, in order.
+        final: the final transcript ("" when LCA emitted none).
+    """
+
+    reference: str | None
+    partials: Sequence[str]
+    final: str
+
+
+@dataclass(frozen=True)
+class PhantomTally:
+    """Phantom counts over many utterances.
+
+    Attributes:
+        partials / phantom_partials: partial results, and how many were phantoms.
+        finals / phantom_finals: finals judged (non-empty, reference known), and phantoms.
+        examples: the first few phantom partials, as ``"partial" -> final "final"``.
+    """
+
+    partials: int
+    phantom_partials: int
+    finals: int
+    phantom_finals: int
+    examples: tuple[str, ...] = ()
+
+    @property
+    def partial_rate(self) -> float | None:
+        return self.phantom_partials / self.partials if self.partials else None
+
+    @property
+    def final_rate(self) -> float | None:
+        return self.phantom_finals / self.finals if self.finals else None
+
+    def describe(self) -> str:
+        """One line: "phantom partials 2/53 (3.8 %), phantom finals 1/18 (5.6 %)"."""
+        def part(name: str, n: int, total: int) -> str:
+            return f"{name} {n}/{total}" + (f" ({100 * n / total:.1f} %)" if total else "")
+        return (part("phantom partials", self.phantom_partials, self.partials) + ", "
+                + part("phantom finals", self.phantom_finals, self.finals))
+
+
+def tally(utterances: Iterable[Utterance], max_examples: int = 5) -> PhantomTally:
+    """Count phantom partials and phantom finals as the module docstring defines them."""
+    partials = phantom_partials = finals = phantom_finals = 0
+    examples: list[str] = []
+    for u in utterances:
+        for text in u.partials:
+            partials += 1
+            if phantom_words(text, u.reference, u.final):
+                phantom_partials += 1
+                if len(examples) < max_examples:
+                    examples.append(f"{text!r} -> final {u.final!r}")
+        if u.final and u.reference is not None:
+            finals += 1
+            phantom_finals += bool(phantom_words(u.final, u.reference))
+    return PhantomTally(partials, phantom_partials, finals, phantom_finals, tuple(examples))
+
+
+def call_utterances(result) -> list[Utterance]:
+    """A replayed call's utterances (``replay.transcriber.CallResult``), with their references.
+
+    An utterance is the requests of one channel's SegmentId; its span in the call runs
+    from the first request's send time minus the audio it carried to the last send
+    time. Its reference is the scripted turns of that channel overlapping the span
+    ("" when none does: the VAD opened on noise, so every word is a phantom), or
+    ``None`` for a call without a script.
+    """
+    groups: dict[tuple[int, str], list] = {}
+    for request in result.requests:
+        groups.setdefault((request.channel, request.segment_id), []).append(request)
+    finals = {(f.channel, f.segment_id): f.text for f in result.finals}
+    turns = result.call.turns
+    utterances = []
+    for (channel, segment_id), requests in groups.items():
+        reference = None
+        if turns:
+            start = min(r.sent_at - r.audio_seconds for r in requests)
+            end = max(r.sent_at for r in requests)
+            reference = " ".join(t.reference for t in turns
+                                 if t.channel == channel and t.start_s < end and t.end_s > start)
+        partials = [r.text for r in requests if not r.final and r.text]
+        utterances.append(Utterance(reference, partials, finals.get((channel, segment_id), "")))
+    return utterances
