@@ -24,8 +24,11 @@ REPO = checkout_root() or Path(__file__).resolve().parent.parent
 LCA_MODULE = REPO / "modules" / "whisper_sagemaker" / "modules" / "lca"
 CLIS = ("tofu", "terraform")
 
-# Terraform sources copied (the rest of the repository is symlinked into the copy).
+# Copied: the Terraform sources, and what the module hashes and runs to build the artifact (a
+# snapshot, so edits to the clone during an apply cannot change the content key half-way).
+# The rest of the repository is symlinked into the copy.
 HCL_DIRS = ("modules", "examples")
+COPIED_DIRS = (*HCL_DIRS, "builder", "inference")
 OVERRIDE_FILE = "versions_override.tf"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -89,18 +92,20 @@ def local_aws_provider_version(cli: Cli | None = None) -> str:
 def terraform_copy(dest: Path, aws_version: str | None = None) -> Path:
     """Copy the repository's HCL to ``dest`` and pin hashicorp/aws to ``aws_version``.
 
-    Root ``*.tf``, ``modules/`` and ``examples/`` are copied; every other top-level entry is
-    symlinked, so the module still finds the builder (``path.module/../..``). Each directory whose
+    Root ``*.tf``, ``modules/``, ``examples/``, ``builder/`` and ``inference/`` are copied; every
+    other top-level entry is symlinked, so the module finds the builder (``path.module/../..``)
+    and the handler it hashes in the copy. Each directory whose
     ``versions.tf`` requires hashicorp/aws gets ``versions_override.tf`` (default: the mirror's
     version), which replaces the module's constraint for this copy only.
     """
     dest.mkdir(parents=True, exist_ok=True)
     for entry in REPO.iterdir():
-        if entry.name.startswith(".") or entry.name in HCL_DIRS or entry.suffix == ".tf":
+        if entry.name.startswith(".") or entry.name in COPIED_DIRS or entry.suffix == ".tf":
             continue
         (dest / entry.name).symlink_to(entry)
-    for name in HCL_DIRS:
-        shutil.copytree(REPO / name, dest / name, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
+    for name in COPIED_DIRS:
+        shutil.copytree(REPO / name, dest / name,
+                        ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*", "__pycache__"))
     for tf in REPO.glob("*.tf"):
         shutil.copy2(tf, dest / tf.name)
     version = aws_version or local_aws_provider_version()

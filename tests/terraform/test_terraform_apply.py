@@ -189,7 +189,8 @@ def test_apply(lives: dict, name: str) -> None:
     assert seen["scaling_policies"]
     if name == "root":  # LCA's defaults: ml.g5.2xlarge, and the artifact the module built
         assert seen["instance_type"] == "ml.g5.2xlarge"
-        key = plan(Selection(model_size="tiny.en", wheels="none"))["s3_key"]
+        handler = lives["lives"]["root"].deployment.root / "inference"  # the copy's snapshot
+        key = plan(Selection(model_size="tiny.en", wheels="none", handler_dir=handler))["s3_key"]
         assert seen["model_data_url"] == f"s3://{applied['outputs']['s3_bucket_name']}/{key}"
     if name.startswith("lca"):
         assert len(seen["stacks"]) == 1
