@@ -94,3 +94,18 @@ def test_docs_edit_keeps_the_key_and_a_code_edit_changes_it_on_both_sides(
     hcl = _apply_root(cli, tmp_path / "root", tree, {"x": case})["keys"]["x"]["content_key"]
     assert docs == before and code != before
     assert hcl == code
+
+
+def test_unknown_model_size_names_the_known_ones(cli: Cli, tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "main.tf").write_text(
+        f'module "key" {{\n  source      = {json.dumps(str(CONTENT_KEY_MODULE))}\n'
+        f'  builder_dir = {json.dumps(str(REPO))}\n  model_size  = "huge"\n}}\n'
+        'output "s3_key" {\n  value = module.key.s3_key\n}\n')
+    cli.init(root)
+    proc = cli.run("plan", "-input=false", cwd=root, check=False)
+    message = " ".join((proc.stdout + proc.stderr).split())
+    assert proc.returncode != 0
+    assert 'model_size "huge" is not pinned in builder/pins.json' in message
+    assert "large-v2" in message and "tiny.en" in message

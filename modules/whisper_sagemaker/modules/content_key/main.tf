@@ -8,8 +8,9 @@ locals {
   pins = jsondecode(file("${var.builder_dir}/builder/pins.json"))
 
   # An alias ("large" is LCA's name for large-v2) shares its target's pins.
-  model_entry = local.pins.models[var.model_size]
-  model       = try(local.pins.models[local.model_entry.alias_of], local.model_entry)
+  # null for an unknown size: the outputs' precondition then names the known ones.
+  model_entry = lookup(local.pins.models, var.model_size, null)
+  model       = local.model_entry == null ? null : try(local.pins.models[local.model_entry.alias_of], local.model_entry)
 
   handler_dir = "${var.builder_dir}/inference"
 
@@ -17,8 +18,8 @@ locals {
     artifact_format = local.pins.artifact_format
     model = {
       kind     = "hub"
-      repo     = local.model.repo
-      revision = local.model.revision
+      repo     = try(local.model.repo, null)
+      revision = try(local.model.revision, null)
     }
     # What the endpoint runs: the handler's Python files, not its docs.
     handler = {

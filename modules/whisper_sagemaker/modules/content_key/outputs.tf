@@ -1,6 +1,11 @@
 output "content_key" {
   description = "SHA-256 of the canonical JSON of the artifact's inputs: what `python -m builder plan` prints as content_key."
   value       = local.content_key
+
+  precondition {
+    condition     = local.model != null
+    error_message = "model_size \"${var.model_size}\" is not pinned in builder/pins.json; known sizes: ${join(", ", sort(keys(local.pins.models)))}."
+  }
 }
 
 output "s3_key" {
@@ -15,5 +20,5 @@ output "inputs_json" {
 
 output "revision" {
   description = "The pinned Hugging Face Hub commit of the model size."
-  value       = local.model.revision
+  value       = try(local.model.revision, null)
 }
