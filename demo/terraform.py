@@ -96,7 +96,9 @@ def terraform_copy(dest: Path, aws_version: str | None = None) -> Path:
     other top-level entry is symlinked, so the module finds the builder (``path.module/../..``)
     and the handler it hashes in the copy. Each directory whose
     ``versions.tf`` requires hashicorp/aws gets ``versions_override.tf`` (default: the mirror's
-    version), which replaces the module's constraint for this copy only.
+    version), which replaces the module's constraint for this copy only. With no local
+    provider and no ``aws_version``, nothing is pinned: the registry supplies the constraint's
+    newest release.
     """
     dest.mkdir(parents=True, exist_ok=True)
     for entry in REPO.iterdir():
@@ -108,7 +110,10 @@ def terraform_copy(dest: Path, aws_version: str | None = None) -> Path:
                         ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*", "__pycache__"))
     for tf in REPO.glob("*.tf"):
         shutil.copy2(tf, dest / tf.name)
-    version = aws_version or local_aws_provider_version()
+    try:
+        version = aws_version or local_aws_provider_version()
+    except TerraformError:
+        return dest  # no local provider: init takes what versions.tf asks for from the registry
     for versions in dest.rglob("versions.tf"):
         if "hashicorp/aws" in versions.read_text():
             (versions.parent / OVERRIDE_FILE).write_text(

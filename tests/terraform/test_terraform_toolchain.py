@@ -158,3 +158,19 @@ def test_no_local_provider_falls_back_to_a_reachable_registry(terraform: Cli, tm
                   env=_isolated(tmp_path, tmp_path / "empty", fake_registry))
     config = (tmp_path / "cache/toolchain/terraformrc").read_text()
     assert "direct {}" in config and "filesystem_mirror" not in config
+
+
+def test_copy_without_a_local_provider_keeps_the_modules_constraint(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a machine with only registry access the tests' copy pins nothing: init gets >= 6.21."""
+    import demo.terraform as terraform_module
+
+    def none_local(cli=None):
+        raise terraform_module.TerraformError("no hashicorp/aws provider (simulated)")
+
+    monkeypatch.setattr(terraform_module, "local_aws_provider_version", none_local)
+    copy = terraform_module.terraform_copy(tmp_path / "repo")
+    assert (copy / "versions.tf").is_file()
+    assert not list(copy.rglob(terraform_module.OVERRIDE_FILE))
+    pinned = terraform_module.terraform_copy(tmp_path / "pinned", "5.100.0")
+    assert 'version = "5.100.0"' in (pinned / terraform_module.OVERRIDE_FILE).read_text()
