@@ -100,8 +100,8 @@ def _parser() -> argparse.ArgumentParser:
                                    "artifact a build would produce. Reads nothing from the network.")
     _add_selection(plan_cmd)
     plan_cmd.add_argument("--stdin", action="store_true",
-                          help="read the options as a JSON object on stdin (Terraform external data "
-                          f"source); keys: {', '.join(sorted(QUERY_KEYS))}")
+                          help="read the options as a JSON object on stdin (for "
+                          f"scripts that pass a query); keys: {', '.join(sorted(QUERY_KEYS))}")
 
     models = commands.add_parser("list-models", help="list supported sizes, repos and pinned revisions")
     models.add_argument("--json", action="store_true", help="machine-readable output")
