@@ -32,7 +32,9 @@ class Parameters:
         no_speech_threshold: faster-whisper's silence filter (``None`` switches it off).
         initial_prompt: text to condition the first window on.
         hotwords: words to bias decoding towards.
-        vad_filter: run Silero VAD first; off by default since LCA sends VAD-cut utterances.
+        vad_filter: run Silero VAD on the audio first (on, as in the original): LCA's utterances
+            begin with up to a second of noise or silence, on which Whisper invents words
+            ("Thank you very much.") that LCA shows live as partials.
         word_timestamps: add per-word timings (``words``) to segments.
         condition_on_previous_text: feed a window's text into the next one's prompt.
         without_timestamps: decode text tokens only (one segment per 30 s window).
@@ -47,7 +49,7 @@ class Parameters:
     no_speech_threshold: float | None = 0.6
     initial_prompt: str | None = None
     hotwords: str | None = None
-    vad_filter: bool = False
+    vad_filter: bool = True
     word_timestamps: bool = False
     condition_on_previous_text: bool = True
     without_timestamps: bool = False

@@ -26,6 +26,9 @@ logger = logging.getLogger(__name__)
 # A window shorter than 30 s can, rarely, send the decoder into a loop; these are the
 # signs of one, after which the request is decoded again with the full window.
 _MAX_COMPRESSION_RATIO = 2.4
+# Nothing decoded from at least this much speech (after VAD, pads included) is a short
+# window's miss, not silence: decoded again with the full window (see _lost_speech).
+_MIN_LOST_SPEECH_S = 1.0
 _BASE_TOKENS, _TOKENS_PER_S = 12, 6
 _WORD = re.compile(r"[\w']+")
 
@@ -52,9 +55,9 @@ def transcribe(model: WhisperModel, request: DecodedRequest, params: Parameters,
     scope = RequestScope(config.margin_frames, config.window_fill, deadline, config.decode_budget_s,
                          cancelled or threading.Event())
     segments, info = _run(model, request, params, scope)
-    if config.short_window and _looks_like_a_loop(segments, request.seconds):
-        logger.info("short encoder window looped on %.1f s of audio; decoding with the 30 s window",
-                    request.seconds)
+    if config.short_window and (_looks_like_a_loop(segments, request.seconds) or _lost_speech(segments, info)):
+        logger.info("short encoder window %s on %.1f s of audio; decoding with the 30 s window",
+                    "lost the speech" if not segments else "looped", request.seconds)
         scope.margin_frames = None  # same deadline: the retry spends what is left of the budget
         segments, info = _run(model, request, params, scope)
     return build_response(segments, info.language, request.seconds, params)
@@ -113,6 +116,18 @@ def _looks_like_a_loop(segments: list, seconds: float) -> bool:
     if any(s.compression_ratio > _MAX_COMPRESSION_RATIO for s in segments):
         return True
     return has_stutter(_WORD.findall(" ".join(s.text for s in segments).lower()))
+
+
+def _lost_speech(segments: list, info) -> bool:
+    """No text although the audio (what VAD kept of it) holds a second or more of speech.
+
+    Measured on LCA's calls: short turns ("five five") decoded in the short window can
+    come out with a low ``avg_logprob`` and a ``no_speech_prob`` above LCA's threshold of
+    0.2, so faster-whisper's silence filter drops them and the final is lost; the 30 s
+    window decodes them with confidence. VAD (on by default) has already answered for
+    silence, so this costs a second decode only on such misses.
+    """
+    return not segments and info.duration_after_vad >= _MIN_LOST_SPEECH_S
 
 
 def has_stutter(words: list[str]) -> bool:

@@ -145,25 +145,28 @@ def tally(utterances: Iterable[Utterance], max_examples: int = 5) -> PhantomTall
 def call_utterances(result) -> list[Utterance]:
     """A replayed call's utterances (``replay.transcriber.CallResult``), with their references.
 
-    An utterance is the requests of one channel's SegmentId; its span in the call runs
-    from the first request's send time minus the audio it carried to the last send
-    time. Its reference is the scripted turns of that channel overlapping the span
-    ("" when none does: the VAD opened on noise, so every word is a phantom), or
-    ``None`` for a call without a script.
+    An utterance is the requests of one channel's SegmentId. Its reference is the scripted
+    turn of that channel, among those begun before its last request was sent, that shares
+    the most words with what it was transcribed as (final, else partials): request times
+    are the call's clock, which runs ahead of the audio when requests lag, so time alone
+    cannot place an utterance. No such turn (the VAD opened on noise, or nothing was
+    transcribed): "" (every word is a phantom). A call without a script: ``None``.
     """
     groups: dict[tuple[int, str], list] = {}
     for request in result.requests:
         groups.setdefault((request.channel, request.segment_id), []).append(request)
     finals = {(f.channel, f.segment_id): f.text for f in result.finals}
-    turns = result.call.turns
     utterances = []
     for (channel, segment_id), requests in groups.items():
-        reference = None
-        if turns:
-            start = min(r.sent_at - r.audio_seconds for r in requests)
-            end = max(r.sent_at for r in requests)
-            reference = " ".join(t.reference for t in turns
-                                 if t.channel == channel and t.start_s < end and t.end_s > start)
+        final = finals.get((channel, segment_id), "")
         partials = [r.text for r in requests if not r.final and r.text]
-        utterances.append(Utterance(reference, partials, finals.get((channel, segment_id), "")))
+        reference = None
+        if result.call.turns:
+            heard = set(words(final or " ".join(partials)))
+            sent = max(r.sent_at for r in requests)
+            shared = [(len(heard & set(words(t.reference))), t.start_s, t.reference)
+                      for t in result.call.turns if t.channel == channel and t.start_s <= sent]
+            best = max(shared, default=(0, 0.0, ""))
+            reference = best[2] if best[0] else ""
+        utterances.append(Utterance(reference, partials, final))
     return utterances

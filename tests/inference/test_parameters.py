@@ -12,7 +12,7 @@ from replay.lca_audio import LCA_PARAMETERS
 def test_lca_parameters_are_honoured():
     p = Parameters.from_request(LCA_PARAMETERS)
     assert (p.language, p.task, p.temperature, p.beam_size, p.no_speech_threshold) == ("en", "transcribe", 0.0, 5, 0.2)
-    assert p.vad_filter is False and p.return_no_speech_prob is False
+    assert p.vad_filter is True and p.return_no_speech_prob is False
 
 
 def test_defaults_and_unknown_keys():

@@ -178,12 +178,15 @@ class ExpiringDecoder:
         return getattr(self.inner, name)
 
 
-def test_the_decoding_budget_stops_a_request_with_413(transcriber, monkeypatch):
+def test_the_decoding_budget_stops_a_request_with_413(transcriber, monkeypatch, jfk):
+    import soundfile
+
     from inference.model import BudgetExceeded
 
     decoder = ExpiringDecoder(transcriber.model.model._model)
     monkeypatch.setattr(transcriber.model.model, "_model", decoder)
-    forty_seconds = wav_bytes(np.zeros(16000 * 40, dtype=np.int16))  # two windows: a check between them
+    speech, _ = soundfile.read(jfk.path, dtype="int16")  # speech, so that VAD keeps it
+    forty_seconds = wav_bytes(np.resize(speech, 16000 * 40))  # two windows: a check between them
     with pytest.raises(BudgetExceeded, match="budget of 30 s \\(WHISPER_DECODE_BUDGET_S\\)") as err:
         invoke(transcriber, forty_seconds, "audio/wav")
     assert err.value.status == 413 and decoder.calls == 1
@@ -229,3 +232,36 @@ def test_a_request_that_waited_past_the_budget_is_503_without_decoding(transcrib
     with pytest.raises(Overloaded, match="WHISPER_DECODE_BUDGET_S") as err:
         handler.predict_fn(data, transcriber)
     assert err.value.status == 503 and counter.calls == 0
+
+
+class _FinalBodies:
+    """Stands in for the endpoint during a virtual replay and keeps every request body."""
+
+    def __init__(self) -> None:
+        self.bodies: list[bytes] = []
+
+    def invoke(self, body: bytes) -> dict:
+        self.bodies.append(body)
+        return {"text": "x"}
+
+    def close(self) -> None:
+        pass
+
+
+def test_short_turns_of_an_lca_call_keep_their_finals(transcriber, clips):
+    # bench.capacity's call of short card turns, segmented by LCA's VAD: the "five five"
+    # turn's final decoded in the short window came out empty (silence filter at LCA's
+    # no_speech_threshold 0.2) until an empty answer on speech is decoded again at 30 s.
+    from replay.call_source import synthetic_call
+    from replay.clock import VirtualClock
+    from replay.transcriber import CallTranscriber
+
+    by_name = {c.name: c for c in clips}
+    turns = [by_name[n] for n in ("cards-001", "cards-002", "goforward", "cards-003", "cards-005", "cards-004")]
+    endpoint, clock = _FinalBodies(), VirtualClock()
+    result = CallTranscriber(endpoint, clock=clock).run(synthetic_call(turns * 2))
+    finals = [b for b, r in zip(endpoint.bodies, result.requests, strict=True) if r.final]
+    assert len(finals) == 12
+    texts = [lca_transcript(invoke(transcriber, body)) for body in finals]
+    assert all(texts), texts
+    assert wer([t.reference for t in turns * 2], texts) <= 0.25
