@@ -29,6 +29,10 @@ _MAX_COMPRESSION_RATIO = 2.4
 # Nothing decoded from at least this much speech (after VAD, pads included) is a short
 # window's miss, not silence: decoded again with the full window (see _lost_speech).
 _MIN_LOST_SPEECH_S = 1.0
+# faster-whisper's own VAD settings for transcribe(), plus Silero's minimum speech length:
+# LCA's 1 s partial timer is not aligned with utterance starts, so a partial can carry
+# 0.1 s of audio, on which Whisper invents "Thank you very much." No word fits in 250 ms.
+_VAD_OPTIONS = {"min_silence_duration_ms": 160, "min_speech_duration_ms": 250}
 _BASE_TOKENS, _TOKENS_PER_S = 12, 6
 _WORD = re.compile(r"[\w']+")
 
@@ -97,6 +101,7 @@ def _run(model: WhisperModel, request: DecodedRequest, p: Parameters, scope: Req
             initial_prompt=p.initial_prompt,
             hotwords=p.hotwords,
             vad_filter=p.vad_filter,
+            vad_parameters=dict(_VAD_OPTIONS),
             word_timestamps=p.word_timestamps,
             condition_on_previous_text=p.condition_on_previous_text,
             without_timestamps=p.without_timestamps and not p.word_timestamps,
