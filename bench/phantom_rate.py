@@ -68,6 +68,8 @@ def format_results(results: dict) -> str:
             n, total = (t.phantom_partials, t.partials) if key == "partial" else (t.phantom_finals, t.finals)
             cells.append(f"{n}/{total}")
         rows.append((label, *cells, ""))
+    rows.append(("  of which invented", *(str(r["tally"].invented_partials) for r in (base, ours)),
+                 "no word of the reference or final"))
     rows.append(("lost finals", str(base["lost_finals"]), str(ours["lost_finals"]), ""))
     rows.append(("WER of finals", f"{100 * base['wer']:.1f}%", f"{100 * ours['wer']:.1f}%", ""))
     rows.append(("p50 request, ms", f"{1000 * base['p50_s']:.0f}", f"{1000 * ours['p50_s']:.0f}",

@@ -12,6 +12,10 @@ Definitions (the replay report, the demo summary and ``bench`` count with these)
 * A **phantom partial** is a partial holding at least one word found neither in the
   utterance's reference transcript nor in the utterance's final (an empty final, or an
   unknown reference, contributes no words).
+* An **invented partial** is a phantom partial none of whose words is in the reference or
+  the final: text made up from nothing, typically on the silence or noise of an
+  utterance's first fraction of a second (the other phantom partials mostly guess at a
+  word the partial's cut splits: "10 of quotes" before "10 of clubs").
 * A **phantom final** is a final holding at least one word not in the utterance's
   reference; finals are judged only where the reference is known.
 
@@ -99,6 +103,7 @@ class PhantomTally:
 
     Attributes:
         partials / phantom_partials: partial results, and how many were phantoms.
+        invented_partials: phantom partials with no word of the reference or final.
         finals / phantom_finals: finals judged (non-empty, reference known), and phantoms.
         examples: the first few phantom partials, as ``"partial" -> final "final"``.
     """
@@ -108,6 +113,7 @@ class PhantomTally:
     finals: int
     phantom_finals: int
     examples: tuple[str, ...] = ()
+    invented_partials: int = 0
 
     @property
     def partial_rate(self) -> float | None:
@@ -118,28 +124,31 @@ class PhantomTally:
         return self.phantom_finals / self.finals if self.finals else None
 
     def describe(self) -> str:
-        """One line: "phantom partials 2/53 (3.8 %), phantom finals 1/18 (5.6 %)"."""
-        def part(name: str, n: int, total: int) -> str:
-            return f"{name} {n}/{total}" + (f" ({100 * n / total:.1f} %)" if total else "")
-        return (part("phantom partials", self.phantom_partials, self.partials) + ", "
+        """One line: "phantom partials 2/53 (3.8 %, 1 invented), phantom finals 1/18 (5.6 %)"."""
+        def part(name: str, n: int, total: int, extra: str = "") -> str:
+            return f"{name} {n}/{total}" + (f" ({100 * n / total:.1f} %{extra})" if total else "")
+        return (part("phantom partials", self.phantom_partials, self.partials,
+                     f", {self.invented_partials} invented") + ", "
                 + part("phantom finals", self.phantom_finals, self.finals))
 
 
 def tally(utterances: Iterable[Utterance], max_examples: int = 5) -> PhantomTally:
     """Count phantom partials and phantom finals as the module docstring defines them."""
-    partials = phantom_partials = finals = phantom_finals = 0
+    partials = phantom_partials = invented = finals = phantom_finals = 0
     examples: list[str] = []
     for u in utterances:
         for text in u.partials:
             partials += 1
-            if phantom_words(text, u.reference, u.final):
+            phantoms = phantom_words(text, u.reference, u.final)
+            if phantoms:
                 phantom_partials += 1
+                invented += len(phantoms) == len(words(text))
                 if len(examples) < max_examples:
                     examples.append(f"{text!r} -> final {u.final!r}")
         if u.final and u.reference is not None:
             finals += 1
             phantom_finals += bool(phantom_words(u.final, u.reference))
-    return PhantomTally(partials, phantom_partials, finals, phantom_finals, tuple(examples))
+    return PhantomTally(partials, phantom_partials, finals, phantom_finals, tuple(examples), invented)
 
 
 def call_utterances(result) -> list[Utterance]:

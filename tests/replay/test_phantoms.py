@@ -48,9 +48,12 @@ def test_tally_counts_partials_and_finals_by_the_definition():
     ]
     counted = tally(utterances)
     assert (counted.partials, counted.phantom_partials) == (6, 3)
+    guessed = tally([Utterance("ten of clubs", ["10 of quotes"], "10 of clubs.")])
+    assert (guessed.phantom_partials, guessed.invented_partials) == (1, 0)  # a guess at a split word
     assert (counted.finals, counted.phantom_finals) == (3, 1)
     assert counted.examples[0] == "'Thank you very much.' -> final 'He was not an ill-disposed young man.'"
-    assert counted.describe() == "phantom partials 3/6 (50.0 %), phantom finals 1/3 (33.3 %)"
+    assert counted.invented_partials == 3  # every phantom here shares no word with reference or final
+    assert counted.describe() == "phantom partials 3/6 (50.0 %, 3 invented), phantom finals 1/3 (33.3 %)"
     assert counted.partial_rate == pytest.approx(0.5)
     assert tally([]).partial_rate is None and tally([]).describe() == "phantom partials 0/0, phantom finals 0/0"
 
