@@ -24,6 +24,7 @@ from pathlib import Path
 
 from bench import lca_workload, original_handler
 from bench.handler_runner import HookHandler, Run, format_table, median_seconds, run_concurrent, run_interleaved
+from bench.phantom_rate import run_phantoms
 from replay.clips import QUICK_CLIPS, installed_model_dir, load_clips
 
 logger = logging.getLogger("bench.inference_latency")
@@ -45,6 +46,7 @@ class Comparison:
     callers: int
     wers: list[float]
     decode_seconds: list[float]
+    phantoms: list  # replay.phantoms.PhantomTally per handler, same order
 
     def targets(self) -> dict[str, bool]:
         base, ours = self.one_caller
@@ -71,9 +73,12 @@ class Comparison:
                     "decode_50s_ms": 1000 * d,
                     "failures": one.failures + many.failures,
                     "finals": one.final_texts(),
+                    "phantom_partials": [p.phantom_partials, p.partials],
+                    "phantom_finals": [p.phantom_finals, p.finals],
                 }
-                for name, one, many, w, d in zip(
-                    names, self.one_caller, self.many_callers, self.wers, self.decode_seconds, strict=True
+                for name, one, many, w, d, p in zip(
+                    names, self.one_caller, self.many_callers, self.wers, self.decode_seconds, self.phantoms,
+                    strict=True,
                 )
             },
         }
@@ -118,7 +123,8 @@ def compare(model_dir: Path, clips: Sequence, callers: int, ours_module: str = O
         median_seconds(lambda: ours_decode(payload)),
     ]
     return Comparison(
-        workload_label(clips, requests), one, many, callers, [r.wer(references) for r in one], decode
+        workload_label(clips, requests), one, many, callers, [r.wer(references) for r in one], decode,
+        [run_phantoms(r, references) for r in one],
     )
 
 
@@ -148,6 +154,9 @@ def format_comparison(c: Comparison) -> str:
         (f"decode {LONG_PAYLOAD_S:.0f} s audio_input, ms", f"{1000 * c.decode_seconds[0]:.1f}",
          f"{1000 * c.decode_seconds[1]:.1f}", f"{c.decode_seconds[1] / c.decode_seconds[0]:.2f}x",
          f"< {1000 * DECODE_TARGET_S:.0f} ms  {_verdict(met['decode'])}"),
+        ("phantom partials", *(f"{p.phantom_partials}/{p.partials}" for p in c.phantoms), "",
+         "words in neither reference nor final"),
+        ("phantom finals", *(f"{p.phantom_finals}/{p.finals}" for p in c.phantoms), "", "words not in the reference"),
         ("answers LCA loses", str(base.failures + mbase.failures), str(ours.failures + mours.failures), "", "0"),
     ]
     return c.workload + "\n" + format_table(rows)

@@ -299,7 +299,8 @@ def summary_line(summary: ReplaySummary) -> str:
     """Step 6's one line; a figure the replay could not measure (no finals, no script) reads ``-``."""
     wer = "-" if summary.wer is None else f"{summary.wer:.1%}"
     return (f"WER {wer}, final latency p50 {_seconds(summary.latency_p50_s)} s / p95 "
-            f"{_seconds(summary.latency_p95_s)} s, {summary.requests_per_s:.2f} requests/s")
+            f"{_seconds(summary.latency_p95_s)} s, {summary.requests_per_s:.2f} requests/s, "
+            f"phantom partials {summary.phantoms.phantom_partials}/{summary.phantoms.partials}")
 
 
 def _seconds(value: float | None) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from replay.phantoms import PhantomTally, call_utterances, tally
 from replay.runner import ReplayRun
 from replay.wer import wer as corpus_wer
 
@@ -50,6 +51,8 @@ class ReplaySummary:
         wer: word error rate of the finals against the scripted references (None when
             the calls have no script, e.g. a user's WAV).
         per_call: ``CallStats`` for each call.
+        phantoms: phantom partials and finals (``replay.phantoms``; finals judged only
+            for calls with a script).
     """
 
     calls: int
@@ -66,6 +69,7 @@ class ReplaySummary:
     wall_seconds: float
     wer: float | None
     per_call: tuple[CallStats, ...]
+    phantoms: PhantomTally = PhantomTally(0, 0, 0, 0)
 
 
 def summarise(run: ReplayRun) -> ReplaySummary:
@@ -101,6 +105,7 @@ def summarise(run: ReplayRun) -> ReplaySummary:
         wall_seconds=run.wall_seconds,
         wer=wer,
         per_call=tuple(per_call),
+        phantoms=tally(u for res in run.results for u in call_utterances(res)),
     )
 
 
@@ -121,6 +126,7 @@ def format_summary(summary: ReplaySummary, speed: float = 1.0) -> str:
     lines.append(f"requests: {summary.requests} ({summary.failed_requests} failed), "
                  f"{summary.requests_per_s:.2f}/s, median {_s(summary.request_p50_s)} s each; "
                  f"lost finals {summary.lost_finals}, open at hang-up {summary.open_at_end}")
+    lines.append(summary.phantoms.describe() + " (words in neither the reference nor the final)")
     if summary.wer is not None:
         lines.append(f"WER of the finals vs the references: {summary.wer:.1%}")
     return "\n".join(lines)
