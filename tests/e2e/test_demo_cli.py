@@ -34,7 +34,8 @@ def _summary(**figures) -> ReplaySummary:
 
 
 def test_summary_line_formats_measured_figures():
-    assert summary_line(_summary()) == "WER 5.2%, final latency p50 0.61 s / p95 0.90 s, 0.80 requests/s, phantom partials 0/0"
+    assert summary_line(_summary()) == (
+        "WER 5.2%, final latency p50 0.61 s / p95 0.90 s, 0.80 requests/s, phantom partials 0/0")
 
 
 def test_summary_line_without_finals_or_script_prints_dashes():
