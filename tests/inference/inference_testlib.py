@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
+import threading
+import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+import uvicorn
 
 REPO = Path(__file__).resolve().parents[2]
 SERVER_WORKERS = 1
@@ -54,3 +60,33 @@ def get(url: str, timeout: float = 5) -> HttpAnswer:
             return HttpAnswer(response.status, dict(response.headers), response.read())
     except urllib.error.HTTPError as exc:
         return HttpAnswer(exc.code, dict(exc.headers), exc.read())
+
+
+def wait_for_ping(url: str, timeout: float, alive: Callable[[], bool] = lambda: True,
+                  why: Callable[[], str] = lambda: "server did not start", poll_s: float = 0.02) -> None:
+    """Poll ``url/ping`` until 200; fails when ``alive()`` turns false or ``timeout`` passes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if get(f"{url}/ping").status == 200:
+                return
+        except OSError:
+            pass
+        assert alive() and time.monotonic() < deadline, why()
+        time.sleep(poll_s)
+
+
+@contextlib.contextmanager
+def thread_server(app, **config) -> Iterator[str]:
+    """``app`` served by a real uvicorn in a thread on a free port; yields its URL once /ping says 200."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **config))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_ping(url, 20)
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(10)

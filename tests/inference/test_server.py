@@ -17,10 +17,9 @@ import boto3
 import numpy as np
 import pytest
 import soundfile
-import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from inference_testlib import SERVER_MAX_QUEUE, SERVER_WORKERS, free_port, get, post
+from inference_testlib import SERVER_MAX_QUEUE, SERVER_WORKERS, get, post, thread_server
 from starlette.testclient import TestClient
 
 from inference.codecs import MAX_PAYLOAD_BYTES
@@ -184,26 +183,11 @@ def gated_server(model_dir):
     """A real uvicorn server in a thread whose model blocks until the test releases it."""
     model = GatedModel()
     app = create_app(model_dir, ServingConfig(max_queue=1), load=lambda path, config: Transcriber(model, config))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
+    with thread_server(app) as url:
         try:
-            if get(f"{url}/ping").status == 200:
-                break
-        except OSError:
-            pass
-        assert time.monotonic() < deadline, "gated server did not start"
-        time.sleep(0.02)
-    try:
-        yield url, model
-    finally:
-        model.release.set()
-        server.should_exit = True
-        thread.join(10)
+            yield url, model
+        finally:
+            model.release.set()
 
 
 def test_overload_answers_503_at_once_and_recovers(gated_server, short_clip):

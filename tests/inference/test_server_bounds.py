@@ -17,8 +17,16 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-import uvicorn
-from inference_testlib import REPO, SERVER_ENV, SERVER_MAX_QUEUE, SERVER_WORKERS, free_port, get, post
+from inference_testlib import (
+    REPO,
+    SERVER_ENV,
+    SERVER_MAX_QUEUE,
+    SERVER_WORKERS,
+    free_port,
+    post,
+    thread_server,
+    wait_for_ping,
+)
 
 from inference import model as serving_model
 from inference.config import ServingConfig
@@ -107,27 +115,12 @@ def cancellable_server(model_dir):
     model = CancellableModel()
     config = ServingConfig(max_queue=1, max_reading=2, body_timeout_s=5)
     app = create_app(model_dir, config, load=lambda path, cfg: Transcriber(model, cfg))
-    port = free_port()
     protocol = type("P", (_IdleTimeoutH11,), {"idle_timeout_s": 5.0})
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", http=protocol))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
+    with thread_server(app, http=protocol) as url:
         try:
-            if get(f"{url}/ping").status == 200:
-                break
-        except OSError:
-            pass
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    try:
-        yield url, model
-    finally:
-        model.release.set()
-        server.should_exit = True
-        thread.join(10)
+            yield url, model
+        finally:
+            model.release.set()
 
 
 def test_work_of_a_client_that_left_is_cancelled(cancellable_server, short_wav):
@@ -176,15 +169,8 @@ def test_sigterm_drains_admitted_work_then_exits(model_dir, short_wav, tmp_path,
                                  "--port", str(port)], cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if get(f"{url}/ping").status == 200:
-                    break
-            except OSError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-2000:]
-            time.sleep(0.1)
+        wait_for_ping(url, 120, alive=lambda: proc.poll() is None, why=lambda: log.read_text()[-2000:],
+                      poll_s=0.1)
         if work.startswith("finishes"):
             body, content_type = short_wav, "audio/wav"
         else:  # 100 s of noise, six temperatures, beam 10: minutes of CPU if nothing stops it
