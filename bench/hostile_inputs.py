@@ -36,6 +36,7 @@ import numpy as np
 import psutil
 import soundfile
 
+from demo.processes import free_port
 from replay.clips import default_model_dir, load_clips
 from replay.lca_audio import wav_bytes
 
@@ -49,12 +50,6 @@ class Row:
     seconds: float
     peak_mib: float
     note: str = ""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def post(url: str, body: bytes, content_type: str, timeout: float) -> str:
