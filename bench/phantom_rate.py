@@ -52,10 +52,13 @@ def measure(model_dir, clips: Sequence, ours_module: str = OURS_MODULE) -> dict:
         h.invoke(requests[0].body)
     runs = run_interleaved(handlers, requests)
     references = {c.name: c.reference for c in clips}
-    return {run.handler: {"tally": run_phantoms(run, references), "lost_finals": lost_finals(run),
-                          "wer": run.wer(references), "p50_s": run.percentile(50), "requests": len(run.calls),
-                          "examples": list(run_phantoms(run, references).examples)}
-            for run in runs}
+    results = {}
+    for run in runs:
+        phantoms = run_phantoms(run, references)
+        results[run.handler] = {"tally": phantoms, "lost_finals": lost_finals(run), "wer": run.wer(references),
+                                "p50_s": run.percentile(50), "requests": len(run.calls),
+                                "examples": list(phantoms.examples)}
+    return results
 
 
 def format_results(results: dict) -> str:
