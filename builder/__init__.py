@@ -6,9 +6,6 @@ into a byte-reproducible ``model.tar.gz``, uploads it to a content-addressed S3
 key and writes ``manifest.json``.
 """
 
-from .models import load_pins
+from .models import ARTIFACT_FORMAT
 
-# The artifact format's salt, part of every content key. It lives in pins.json (the
-# Terraform module reads it there); bump it whenever the builder writes different
-# bytes for the same inputs.
-ARTIFACT_FORMAT: str = load_pins()["artifact_format"]
+__all__ = ["ARTIFACT_FORMAT"]

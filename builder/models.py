@@ -63,7 +63,12 @@ def _specs(models: dict) -> dict[str, ModelSpec]:
     return specs
 
 
-MODELS: dict[str, ModelSpec] = _specs(load_pins()["models"])
+_PINS = load_pins()
+# The artifact format's salt, part of every content key. It lives in pins.json (the
+# Terraform module reads it there); bump it whenever the builder writes different
+# bytes for the same inputs.
+ARTIFACT_FORMAT: str = _PINS["artifact_format"]
+MODELS: dict[str, ModelSpec] = _specs(_PINS["models"])
 
 
 def model_spec(size: str) -> ModelSpec:
