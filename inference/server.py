@@ -25,7 +25,7 @@ import asyncio
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -105,9 +105,11 @@ class ServerState:
 
 
 def create_app(model_dir: str | Path, config: ServingConfig | None = None,
-               load: Callable[[Path, ServingConfig], handler.Transcriber] = handler.load_transcriber) -> Starlette:
+               load: Callable[[Path, ServingConfig], handler.Transcriber] = handler.load_transcriber,
+               extra_routes: Sequence[Route] = ()) -> Starlette:
     """Build the ASGI app (``config`` defaults to the environment); the model loads in a
-    background thread at start-up."""
+    background thread at start-up. ``extra_routes`` are served beside the container contract
+    (what the SageMaker platform itself would answer, emulated for local use)."""
     state = ServerState(Path(model_dir), config or ServingConfig.from_env(), load)
 
     @asynccontextmanager
@@ -152,6 +154,7 @@ def create_app(model_dir: str | Path, config: ServingConfig | None = None,
         Route("/ping", ping, methods=["GET"]),
         Route("/invocations", invocations, methods=["POST"]),
         Route("/endpoints/{name}/invocations", runtime_invocations, methods=["POST"]),
+        *extra_routes,
     ], lifespan=lifespan)
     app.state.server = state
     return app
