@@ -40,6 +40,11 @@ class Parameters:
         without_timestamps: decode text tokens only (one segment per 30 s window).
         return_no_speech_prob: add a top-level ``no_speech_prob`` (LCA drops text above 0.2).
         include_segments: include ``segments`` in the answer (the original's option).
+        hold_back_cut_word: when the audio ends in speech, leave out the last word, which the
+            cut may split: LCA re-sends a growing utterance about once a second, and Whisper
+            guesses at a half-said word ("10 of quotes" before "10 of clubs"), words LCA
+            shows live. The next request, or the final (which ends in silence), has it.
+            Switch off for recordings that should keep a last word cut by their end.
     """
 
     language: str | None = None
@@ -55,6 +60,7 @@ class Parameters:
     without_timestamps: bool = False
     return_no_speech_prob: bool = False
     include_segments: bool = True
+    hold_back_cut_word: bool = True
 
     @classmethod
     def from_request(cls, raw: object, config: ServingConfig | None = None) -> Parameters:
@@ -151,6 +157,7 @@ _VALIDATORS = {
     "without_timestamps": _bool,
     "return_no_speech_prob": _bool,
     "include_segments": _bool,
+    "hold_back_cut_word": _bool,
 }
 # null means "use the default" except where null is itself a meaningful value
 _NULLABLE = frozenset({"no_speech_threshold"})
