@@ -25,7 +25,7 @@ import numpy as np
 
 from bench import original_handler
 from bench.handler_runner import HookHandler
-from bench.lca_workload import telephone_audio
+from bench.lca_workload import final_audio, telephone_audio
 from inference import handler as ours
 from inference.config import ServingConfig
 from replay.clips import installed_model_dir, testdata_root
@@ -81,7 +81,7 @@ def measure(entries: Sequence[dict], model_dir: Path) -> dict:
     texts = {name: [] for name in handlers}
     seconds = {name: 0.0 for name in handlers}
     for entry in entries:
-        audio = wav_bytes(telephone_audio(entry["path"]))
+        audio = wav_bytes(final_audio(telephone_audio(entry["path"])))
         for name, h in handlers.items():
             body = lca_request_body(audio, extra.get(name))
             start = time.perf_counter()
