@@ -3,8 +3,9 @@
 Each 16 kHz clip is turned into what LCA's call transcriber Lambda sends for one
 utterance on one channel: telephone audio (8 kHz) upsampled back to 16 kHz by
 repeating samples, then one partial request per second re-sending the whole growing
-utterance, and a final request carrying the whole clip. Every request is a JSON
-``audio_input`` body exactly as LCA builds it (``replay.lca_audio``).
+utterance, and a final request carrying the whole clip and the 600 ms of silence after
+which the Lambda sends it. Every request is a JSON ``audio_input`` body exactly as LCA
+builds it (``replay.lca_audio``).
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ from pathlib import Path
 import numpy as np
 
 from replay.clips import telephone_clip
+from replay.flavours import LAMBDA
 from replay.lca_audio import WHISPER_RATE, lca_request_body, upsample_by_repeat, wav_bytes
 
 # LCA re-sends the growing utterance about once a second while the caller speaks.
 PARTIAL_INTERVAL_S = 1.0
+# The Lambda sends the final once its VAD has heard this much silence, which the final carries.
+HANG_OVER_S = LAMBDA.hangover_seconds
 
 
 @dataclass(frozen=True)
@@ -43,16 +47,22 @@ def telephone_audio(path: Path) -> np.ndarray:
     return upsample_by_repeat(telephone_clip(path))
 
 
+def final_audio(audio: np.ndarray) -> np.ndarray:
+    """An utterance's speech as its final carries it: followed by the hang-over's silence."""
+    return np.concatenate([audio, np.zeros(int(round(HANG_OVER_S * WHISPER_RATE)), dtype=audio.dtype)])
+
+
 def utterance_requests(
     name: str, audio: np.ndarray, parameters: dict | None = None, interval_s: float = PARTIAL_INTERVAL_S
 ) -> list[LcaRequest]:
-    """The partials (every ``interval_s`` of growing audio) and the final for one utterance."""
+    """The partials (every ``interval_s`` of growing speech) and the final for one utterance."""
     step = int(round(interval_s * WHISPER_RATE))
     requests = [
         LcaRequest(name, end / WHISPER_RATE, False, lca_request_body(wav_bytes(audio[:end]), parameters))
         for end in range(step, len(audio), step)
     ]
-    requests.append(LcaRequest(name, len(audio) / WHISPER_RATE, True, lca_request_body(wav_bytes(audio), parameters)))
+    final = final_audio(audio)
+    requests.append(LcaRequest(name, len(final) / WHISPER_RATE, True, lca_request_body(wav_bytes(final), parameters)))
     return requests
 
 
