@@ -17,6 +17,7 @@ from faster_whisper import WhisperModel
 
 from .codecs import DecodedRequest
 from .config import ServingConfig
+from .cut_word import ends_in_speech, without_last_word
 from .errors import ClientError, Overloaded
 from .model import CONTEXT_TOKENS, MAX_PROMPT_TOKENS, RequestScope, prompt_tokens, request_scope
 from .parameters import Parameters
@@ -64,6 +65,8 @@ def transcribe(model: WhisperModel, request: DecodedRequest, params: Parameters,
                     "lost the speech" if not segments else "looped", request.seconds)
         scope.margin_frames = None  # same deadline: the retry spends what is left of the budget
         segments, info = _run(model, request, params, scope)
+    if params.hold_back_cut_word and segments and ends_in_speech(request.audio):
+        segments = without_last_word(segments, model.hf_tokenizer.decode)
     return build_response(segments, info.language, request.seconds, params)
 
 

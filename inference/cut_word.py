@@ -1,0 +1,67 @@
+"""Hold back the word an utterance's cut splits.
+
+LCA re-sends a growing utterance about once a second while someone speaks, so most
+partials end in the middle of a word. Whisper then guesses at the half-said word ("10
+of quotes" before the final "10 of clubs"), and LCA shows the guess live. When the audio
+ends in speech, the last word is left out of the answer: the next partial, or the final
+(sent after LCA has heard silence), carries it whole.
+
+"Ends in speech" is Silero VAD's (the model faster-whisper ships) speech probability over
+the last frames of the audio. A final ends in LCA's hang-over silence (300-600 ms), far
+longer than those frames, so finals keep every word.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from faster_whisper.vad import get_vad_model
+
+_FRAME = 512  # Silero's frame at 16 kHz: 32 ms
+_CONTEXT_FRAMES = 31  # ~1 s before the end, for the model's state to settle
+_EDGE_FRAMES = 3  # the last ~100 ms decide
+_SPEECH_PROBABILITY = 0.5  # Silero's own default threshold
+
+
+def ends_in_speech(audio: np.ndarray) -> bool:
+    """Whether speech is still going on in the last ~100 ms of ``audio`` (16 kHz float32)."""
+    if len(audio) < _EDGE_FRAMES * _FRAME:
+        return False
+    tail = audio[-_FRAME * _CONTEXT_FRAMES:]
+    tail = np.pad(tail, ((-len(tail)) % _FRAME, 0))  # whole frames, the last one ending with the audio
+    probabilities = get_vad_model()(np.ascontiguousarray(tail, dtype=np.float32)).reshape(-1)
+    return bool(probabilities[-_EDGE_FRAMES:].max() >= _SPEECH_PROBABILITY)
+
+
+def without_last_word(segments: list, decode) -> list:
+    """``segments`` with the last word of the last one that has text removed.
+
+    ``decode`` turns token ids into text (the model's tokenizer): the segment keeps the
+    tokens that spell what is left, so ``text`` and ``tokens`` still agree. Its word
+    timings, when present, lose the last word too, and its end moves to the last kept word's.
+    """
+    for index in range(len(segments) - 1, -1, -1):
+        kept = segments[index].text.split()
+        if kept:
+            break
+    else:
+        return segments
+    segment = segments[index]
+    text = " ".join(kept[:-1])
+    if not text:
+        return segments[:index]
+    tokens = _prefix_spelling(segment.tokens, text, decode)
+    words = segment.words[:-1] if segment.words else segment.words
+    end = words[-1].end if words else segment.end
+    trimmed = dataclasses.replace(segment, text=" " + text, tokens=tokens, words=words, end=end)
+    return [*segments[:index], trimmed]
+
+
+def _prefix_spelling(tokens: list[int], text: str, decode) -> list[int]:
+    """The longest prefix of ``tokens`` whose text is ``text`` or the start of it."""
+    for length in range(len(tokens), -1, -1):
+        spelled = decode(tokens[:length]).strip()
+        if text.startswith(spelled) and (len(spelled) == len(text) or text[len(spelled):][:1] in " "):
+            return list(tokens[:length])
+    return []
