@@ -1,5 +1,5 @@
-"""Imports point down: ``inference`` and ``builder`` are the core, ``replay`` and ``demo``
-use them, ``bench`` uses everything, and nothing imports ``bench``.
+"""Imports point down: ``inference`` and ``builder`` are the core, ``replay``, ``demo`` and
+``client`` use them, ``bench`` uses everything, and nothing imports ``bench``.
 
 Every ``import`` statement of the project's Python files is parsed (top-level and inside
 functions alike), so a lazy import cannot hide a cycle.
@@ -19,7 +19,8 @@ ALLOWED = {
     "builder": set(),
     "replay": {"builder", "inference"},
     "demo": {"builder", "inference", "replay"},
-    "bench": {"builder", "inference", "replay", "demo"},
+    "client": {"inference"},  # a user's application: the endpoint's constants at most
+    "bench": {"builder", "inference", "replay", "demo", "client"},
     "scripts": {"builder", "inference", "replay"},
 }
 PROJECT = set(ALLOWED) - {"scripts"}
