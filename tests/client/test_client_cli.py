@@ -1,0 +1,88 @@
+"""``python -m client transcribe`` end to end: moto's S3, the real local server with
+asynchronous inference, the real tiny.en model on real speech."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from client_testlib import BUCKET, REPO
+
+from client.__main__ import main
+from client.recording import Job
+from replay.wer import wer
+
+
+def transcribe(argv: list[str], endpoint_url: str) -> int:
+    return main(["transcribe", *argv, "--endpoint", "whisper", "--bucket", BUCKET, "--endpoint-url", endpoint_url,
+                 "--timeout", "120"])
+
+
+def test_a_recording_is_uploaded_once_and_transcribed(endpoint_url, aws_environment, s3, jfk, tmp_path, capsys):
+    out = tmp_path / "jfk.json"
+    assert transcribe([str(jfk.path), "--output", str(out), "--prefix", "calls"], endpoint_url) == 0
+    assert wer([jfk.reference], [json.loads(out.read_text())["text"]]) <= 0.15
+    progress = capsys.readouterr().err
+    assert "uploaded" in progress and "queued" in progress and "done in" in progress
+    inputs = s3.list_objects_v2(Bucket=BUCKET, Prefix="calls/inputs/")["Contents"]
+    assert [o["Key"] for o in inputs] == [f"calls/inputs/{_sha256(jfk.path)}.wav"]
+
+    # the same recording again: the content-addressed key is reused, the transcript printed to stdout
+    assert transcribe([str(jfk.path), "--prefix", "calls"], endpoint_url) == 0
+    assert json.loads(capsys.readouterr().out)["text"] == json.loads(out.read_text())["text"]
+    assert len(s3.list_objects_v2(Bucket=BUCKET, Prefix="calls/inputs/")["Contents"]) == 1
+
+
+def test_a_recording_the_endpoint_cannot_decode_is_one_error_line(endpoint_url, aws_environment, tmp_path,
+                                                                   capsys):
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"RIFF but not really a wave file at all")
+    assert transcribe([str(broken)], endpoint_url) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("ERROR: the endpoint failed to transcribe") and "broken.wav" in err[-1]
+    assert not [line for line in err if line.startswith("ERROR")][:-1], "exactly one ERROR line"
+    assert len(err[-1]) > len("ERROR: the endpoint failed to transcribe ...: ") + 10, "the endpoint's reason"
+
+
+def test_an_unreachable_endpoint_is_one_error_line(aws_environment, jfk, capsys):
+    assert transcribe([str(jfk.path)], "http://127.0.0.1:9") == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("ERROR: ") and "127.0.0.1:9" in err[-1]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["missing.wav"], "is not a file"),
+    (["{clip}", "--channel-names", "agent,caller"], "--channel-names needs --channels separate"),
+    (["{clip}", "--channels", "separate", "--channel-names", "agent;x,caller"], "without ';'"),
+    (["{clip}", "--format", "docx"], "invalid choice"),
+    (["{clip}", "--timeout", "0"], "--timeout must be positive"),
+    (["{txt}"], "cannot tell the audio format"),
+])
+def test_usage_errors_exit_2(jfk, tmp_path, capsys, argv, message):
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    argv = [a.format(clip=jfk.path, txt=text) for a in argv]
+    with pytest.raises(SystemExit) as exit_:
+        main(["transcribe", *argv, "--endpoint", "e", "--bucket", "b"])
+    assert exit_.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_missing_required_options_and_the_module_entry_point():
+    proc = subprocess.run([sys.executable, "-m", "client", "transcribe", "x.wav"], cwd=REPO,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "--endpoint" in proc.stderr
+
+
+def test_the_container_parameters_travel_as_custom_attributes(jfk):
+    job = Job(jfk.path, "e", "b", response_format="srt", channels="separate", channel_names=("agent", "caller"))
+    assert job.custom_attributes == "response_format=srt;channels=separate;channel_names=agent,caller"
+    assert Job(jfk.path, "e", "b").custom_attributes is None
+    assert job.content_type == "audio/wav"
+
+
+def _sha256(path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
