@@ -43,7 +43,8 @@ locals {
 }
 
 resource "aws_cloudwatch_metric_alarm" "this" {
-  for_each = local.create_alarms ? local.alarms : {}
+  # An asynchronous request is a whole recording that may take minutes: no latency alarm.
+  for_each = local.create_alarms ? { for k, a in local.alarms : k => a if !(local.asynchronous && k == "model-latency-p90") } : {}
 
   alarm_name          = "${var.name}-${each.key}"
   alarm_description   = each.value.description

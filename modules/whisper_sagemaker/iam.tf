@@ -1,5 +1,6 @@
 # Least-privilege execution role: read exactly the artifact, pull exactly the image's
-# repository, write the endpoint's own logs and metrics, decrypt with the given key.
+# repository, write the endpoint's own logs and metrics, decrypt with the given key; for an
+# asynchronous endpoint also read its requests, write its results and publish its notifications.
 # No AmazonSageMakerFullAccess.
 
 locals {
@@ -15,6 +16,24 @@ locals {
   )
   # Data capture writes objects under destination_s3_uri with the endpoint's role.
   capture_location = var.data_capture == null ? null : regex("^s3://([^/]+)/?(.*)$", var.data_capture.destination_s3_uri)
+
+  # Asynchronous inference: SageMaker reads each request's InputLocation and writes its result
+  # (or failure) with the endpoint's role. A path is a folder (SageMaker adds <id>.out under
+  # it): grant the objects under "prefix/", not every key that merely starts with "prefix".
+  async_paths = var.async_inference == null ? {} : {
+    for k, uri in {
+      input   = var.async_inference.s3_input_path
+      output  = var.async_inference.s3_output_path
+      failure = var.async_inference.s3_failure_path
+    } : k => regex("^s3://([^/]+)/?(.*)$", uri) if uri != null
+  }
+  async_object_arns = {
+    for k, loc in local.async_paths :
+    k => "arn:${local.partition}:s3:::${loc[0]}/${loc[1] == "" || endswith(loc[1], "/") ? loc[1] : "${loc[1]}/"}*"
+  }
+  async_topic_arns = var.async_inference == null ? [] : distinct(compact([
+    var.async_inference.success_topic_arn, var.async_inference.error_topic_arn,
+  ]))
 }
 
 data "aws_iam_policy_document" "assume" {
@@ -112,6 +131,44 @@ data "aws_iam_policy_document" "this" {
       sid       = "EncryptDataCapture"
       actions   = ["kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt"]
       resources = [statement.value]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = contains(keys(local.async_object_arns), "input") ? [local.async_object_arns.input] : []
+    content {
+      sid       = "ReadAsyncRequests"
+      actions   = ["s3:GetObject"]
+      resources = [statement.value]
+    }
+  }
+
+  dynamic "statement" {
+    # Large results are uploaded in parts; an interrupted upload is aborted.
+    for_each = var.async_inference == null ? [] : [distinct([for k, arn in local.async_object_arns : arn if k != "input"])]
+    content {
+      sid       = "WriteAsyncResults"
+      actions   = ["s3:PutObject", "s3:AbortMultipartUpload"]
+      resources = statement.value
+    }
+  }
+
+  dynamic "statement" {
+    # S3 asks the key for a data key per upload, and to decrypt it again for each part of a multipart upload.
+    for_each = try(var.async_inference.kms_key_arn, null) == null ? [] : [var.async_inference.kms_key_arn]
+    content {
+      sid       = "EncryptAsyncResults"
+      actions   = ["kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt"]
+      resources = [statement.value]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(local.async_topic_arns) == 0 ? [] : [local.async_topic_arns]
+    content {
+      sid       = "PublishAsyncNotifications"
+      actions   = ["sns:Publish"]
+      resources = statement.value
     }
   }
 

@@ -32,6 +32,19 @@ locals {
   gpu_count = coalesce(var.autoscaling.gpu_count_per_instance_override,
   lookup(local.gpu_count_per_instance, var.instance_type, 1))
 
+  # An asynchronous request is a whole recording with up to an hour of processing
+  # (InvokeEndpointAsync's InvocationTimeoutSeconds allows 3600 s): raise the handler's
+  # real-time limits and the model server's to match; `environment` still wins.
+  # 4 h of audio as a 16 kHz 16-bit mono WAV (or an 8 kHz stereo call) is 461 MB: 512 MB
+  # bodies (async allows 1 GB; the model server's front end holds a body in memory).
+  async_environment = var.async_inference == null ? {} : {
+    SAGEMAKER_MODEL_SERVER_TIMEOUT = "3600"
+    SAGEMAKER_MAX_PAYLOAD_IN_MB    = "512"
+    WHISPER_MAX_PAYLOAD_BYTES      = tostring(512 * 1024 * 1024)
+    WHISPER_MAX_AUDIO_S            = "14400"
+    WHISPER_DECODE_BUDGET_S        = "3600"
+  }
+
   environment = merge({
     # The DLC toolkit imports code/inference.py from the artifact and pip-installs
     # code/requirements.txt, which points at the vendored wheels (no internet needed).
@@ -44,7 +57,7 @@ locals {
     HF_HUB_OFFLINE                 = "1"
     WHISPER_DEVICE                 = var.whisper_device
     WHISPER_COMPUTE_TYPE           = var.whisper_compute_type
-  }, var.environment)
+  }, local.async_environment, var.environment)
 }
 
 resource "aws_sagemaker_model" "this" {
@@ -146,6 +159,33 @@ resource "aws_sagemaker_endpoint_configuration" "this" {
 
       capture_content_type_header {
         json_content_types = ["application/json"]
+      }
+    }
+  }
+
+  dynamic "async_inference_config" {
+    for_each = var.async_inference == null ? [] : [var.async_inference]
+    content {
+      dynamic "client_config" {
+        for_each = async_inference_config.value.max_concurrent_invocations_per_instance == null ? [] : [async_inference_config.value.max_concurrent_invocations_per_instance]
+        content {
+          max_concurrent_invocations_per_instance = client_config.value
+        }
+      }
+
+      output_config {
+        s3_output_path  = async_inference_config.value.s3_output_path
+        s3_failure_path = async_inference_config.value.s3_failure_path
+        kms_key_id      = async_inference_config.value.kms_key_arn
+
+        dynamic "notification_config" {
+          for_each = async_inference_config.value.success_topic_arn == null && async_inference_config.value.error_topic_arn == null ? [] : [async_inference_config.value]
+          content {
+            success_topic                 = notification_config.value.success_topic_arn
+            error_topic                   = notification_config.value.error_topic_arn
+            include_inference_response_in = length(notification_config.value.include_inference_response_in) == 0 ? null : notification_config.value.include_inference_response_in
+          }
+        }
       }
     }
   }

@@ -79,11 +79,13 @@ output "autoscaling_target_resource_id" {
 }
 
 output "autoscaling_policy_arns" {
-  description = "ARNs of the scaling policies, by name (gpu_utilization, invocations)."
+  description = "ARNs of the scaling policies, by name (gpu_utilization, invocations; backlog, scale_from_zero for an asynchronous endpoint)."
   value = {
     for k, v in {
       gpu_utilization = try(aws_appautoscaling_policy.gpu_utilization[0].arn, null)
       invocations     = try(aws_appautoscaling_policy.invocations[0].arn, null)
+      backlog         = try(aws_appautoscaling_policy.backlog[0].arn, null)
+      scale_from_zero = try(aws_appautoscaling_policy.scale_from_zero[0].arn, null)
     } : k => v if v != null
   }
 }
@@ -96,4 +98,20 @@ output "gpu_count_per_instance" {
 output "alarm_arns" {
   description = "CloudWatch alarm ARNs by alarm key."
   value       = { for k, a in aws_cloudwatch_metric_alarm.this : k => a.arn }
+}
+
+output "async_inference" {
+  description = "Where an asynchronous endpoint's requests are read from and its results and failures written to, and the topics notified (null for a real-time endpoint)."
+  value = local.create && local.asynchronous ? {
+    s3_input_path     = var.async_inference.s3_input_path
+    s3_output_path    = var.async_inference.s3_output_path
+    s3_failure_path   = coalesce(var.async_inference.s3_failure_path, var.async_inference.s3_output_path)
+    success_topic_arn = var.async_inference.success_topic_arn
+    error_topic_arn   = var.async_inference.error_topic_arn
+  } : null
+}
+
+output "backlog_alarm_arn" {
+  description = "ARN of the HasBacklogWithoutCapacity alarm that starts an asynchronous endpoint's first instance (null otherwise)."
+  value       = try(aws_cloudwatch_metric_alarm.backlog_without_capacity[0].arn, null)
 }

@@ -305,6 +305,88 @@ variable "deployment_config" {
 }
 
 ################################################################################
+# Asynchronous inference
+################################################################################
+
+variable "async_inference" {
+  description = "Make the endpoint asynchronous (InvokeEndpointAsync: request payloads read from S3, results written to S3, optional SNS notifications; scales to zero, see async_autoscaling). s3_input_path is where clients put recordings: SageMaker reads them with the execution role, which is granted that prefix only. Null: a real-time endpoint (LCA's)."
+  type = object({
+    s3_output_path                          = string
+    s3_failure_path                         = optional(string)
+    s3_input_path                           = optional(string)
+    kms_key_arn                             = optional(string)
+    success_topic_arn                       = optional(string)
+    error_topic_arn                         = optional(string)
+    include_inference_response_in           = optional(list(string), [])
+    max_concurrent_invocations_per_instance = optional(number)
+  })
+  default = null
+
+  validation {
+    condition = var.async_inference == null || alltrue([
+      for uri in [try(var.async_inference.s3_output_path, null), try(var.async_inference.s3_failure_path, null), try(var.async_inference.s3_input_path, null)] :
+      uri == null ? true : can(regex("^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$", uri)) && length(uri) <= 512
+    ])
+    error_message = "async_inference.s3_output_path, s3_failure_path and s3_input_path must be s3://bucket[/prefix] URIs of at most 512 characters (SageMaker's limit)."
+  }
+  validation {
+    # The role is granted sns:Publish on exactly these topics, and IAM needs their ARNs.
+    condition = var.async_inference == null || alltrue([
+      for arn in [try(var.async_inference.success_topic_arn, null), try(var.async_inference.error_topic_arn, null)] :
+      arn == null ? true : can(regex("^arn:[^:]+:sns:[a-z0-9-]+:\\d{12}:[A-Za-z0-9_-]{1,256}$", arn))
+    ])
+    error_message = "async_inference.success_topic_arn and error_topic_arn must be SNS topic ARNs (arn:PARTITION:sns:REGION:ACCOUNT:NAME): the execution role is granted sns:Publish on them."
+  }
+  validation {
+    condition     = try(var.async_inference.kms_key_arn, null) == null || can(regex("^arn:[^:]+:kms:[^:]+:\\d{12}:key/.+$", var.async_inference.kms_key_arn))
+    error_message = "async_inference.kms_key_arn must be a KMS key ARN (arn:PARTITION:kms:REGION:ACCOUNT:key/ID): the execution role is granted that key."
+  }
+  validation {
+    condition = try(var.async_inference.max_concurrent_invocations_per_instance, null) == null || try(
+      var.async_inference.max_concurrent_invocations_per_instance >= 1 && var.async_inference.max_concurrent_invocations_per_instance <= 1000 &&
+    floor(var.async_inference.max_concurrent_invocations_per_instance) == var.async_inference.max_concurrent_invocations_per_instance, false)
+    error_message = "async_inference.max_concurrent_invocations_per_instance must be an integer from 1 to 1000 (SageMaker's limits)."
+  }
+  validation {
+    # SageMaker puts the response in the success/error notification when asked (SUCCESS_NOTIFICATION_TOPIC, ERROR_NOTIFICATION_TOPIC).
+    condition = var.async_inference == null || try(alltrue([
+      for where in var.async_inference.include_inference_response_in : contains(["SUCCESS_NOTIFICATION_TOPIC", "ERROR_NOTIFICATION_TOPIC"], where)
+    ]), false)
+    error_message = "async_inference.include_inference_response_in takes SUCCESS_NOTIFICATION_TOPIC and/or ERROR_NOTIFICATION_TOPIC."
+  }
+}
+
+variable "async_autoscaling" {
+  description = "Scaling of an asynchronous endpoint (with async_inference and enable_autoscaling): capacity bounds (min 0 scales to zero when the queue is empty), the queued requests per instance to track (ApproximateBacklogSizePerInstance), the target tracking cooldowns, and the cooldown of the step policy that starts the first instance when requests wait with none running (HasBacklogWithoutCapacity)."
+  type = object({
+    min_capacity                = optional(number, 0)
+    max_capacity                = optional(number, 3)
+    target_backlog_per_instance = optional(number, 5)
+    scale_in_cooldown           = optional(number, 600)
+    scale_out_cooldown          = optional(number, 300)
+    scale_from_zero_cooldown    = optional(number, 300)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition = (var.async_autoscaling.min_capacity >= 0 && var.async_autoscaling.max_capacity >= 1 &&
+      var.async_autoscaling.min_capacity <= var.async_autoscaling.max_capacity &&
+    floor(var.async_autoscaling.min_capacity) == var.async_autoscaling.min_capacity && floor(var.async_autoscaling.max_capacity) == var.async_autoscaling.max_capacity)
+    error_message = "async_autoscaling: min_capacity must be an integer from 0 (scale to zero) to max_capacity, and max_capacity at least 1."
+  }
+  validation {
+    condition     = var.async_autoscaling.target_backlog_per_instance > 0
+    error_message = "async_autoscaling.target_backlog_per_instance must be above 0 (queued requests per instance)."
+  }
+  validation {
+    condition = alltrue([for c in [var.async_autoscaling.scale_in_cooldown, var.async_autoscaling.scale_out_cooldown, var.async_autoscaling.scale_from_zero_cooldown] :
+    c >= 0 && c <= 3600])
+    error_message = "async_autoscaling cooldowns must be 0-3600 seconds."
+  }
+}
+
+################################################################################
 # IAM
 ################################################################################
 
@@ -353,7 +435,7 @@ variable "bucket_force_destroy" {
 ################################################################################
 
 variable "enable_autoscaling" {
-  description = "Register the variant with Application Auto Scaling and track GPU utilisation."
+  description = "Register the variant with Application Auto Scaling: a real-time endpoint tracks GPU utilisation (autoscaling), an asynchronous one its queue (async_autoscaling)."
   type        = bool
   default     = true
 }
