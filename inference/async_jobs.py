@@ -179,10 +179,10 @@ def call_container(job: Job, payload: bytes) -> tuple[int, str, bytes]:
             body = answer.read()
             if answer.code != 503 or pause is None or time.monotonic() + pause >= deadline:
                 return answer.code, answer.headers.get("Content-Type", ""), body
-        except TimeoutError:
-            raise JobFailed(f"ModelError: the model did not answer within InvocationTimeoutSeconds "
-                            f"({job.timeout_s:g} s)") from None
-        except (urllib.error.URLError, OSError) as exc:
+        except (TimeoutError, urllib.error.URLError, OSError) as exc:
+            if isinstance(exc, TimeoutError) or isinstance(getattr(exc, "reason", None), TimeoutError):
+                raise JobFailed(f"ModelError: the model did not answer within InvocationTimeoutSeconds "
+                                f"({job.timeout_s:g} s)") from None
             raise JobFailed(f"InternalFailure: cannot reach the model container: {exc}") from None
         time.sleep(pause)
     raise AssertionError("unreachable: the last attempt returns")

@@ -281,3 +281,13 @@ def test_a_full_queue_is_service_unavailable_then_the_admitted_work_finishes(aws
         for answer in admitted:
             wait_for_object(aws, answer["OutputLocation"], timeout=30)
         assert len(container.received) == 2
+
+
+def test_a_container_slower_than_the_invocation_timeout_is_a_failure(aws, monkeypatch):
+    source = upload(aws, "in/payload.bin", b"payload")
+    with stand_in_endpoint(aws, monkeypatch, failure_path=f"s3://{BUCKET}/stand-in-failed") as (container, runtime):
+        answer = runtime.invoke_endpoint_async(EndpointName="whisper", InputLocation=source,
+                                               InvocationTimeoutSeconds=1)
+        error = json.loads(wait_for_object(aws, answer["FailureLocation"], timeout=30)["Body"].read())["error"]
+    assert error == "ModelError: the model did not answer within InvocationTimeoutSeconds (1 s)"
+    assert len(container.received) == 1 and not exists(aws, answer["OutputLocation"])
