@@ -1,7 +1,7 @@
 """``python -m client transcribe RECORDING --endpoint NAME --bucket BUCKET`` (``whisper-transcribe``).
 
 Progress goes to stderr, the transcript to stdout or ``--output``. Exit status: 0 done,
-1 failed (one ``ERROR:`` line; ``--debug`` shows the traceback), 2 usage error.
+1 failed (one ``ERROR:`` line; ``--debug`` shows the traceback), 2 usage error, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -78,6 +78,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             sys.stdout.buffer.write(transcript)
             sys.stdout.flush()
+    except KeyboardInterrupt:
+        print("ERROR: interrupted; the endpoint may still write the result", file=sys.stderr)
+        return 130
     except Exception as exc:  # a CLI: one line, the traceback only with --debug
         if args.debug:
             raise

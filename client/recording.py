@@ -125,11 +125,20 @@ def wait(s3, output: str, failure: str | None, job: Job, progress: Callable[[str
 
 
 def _read(s3, uri: str) -> bytes | None:
+    """The object's bytes, or None while it does not exist."""
+    from botocore.exceptions import ClientError
+
     bucket, _, key = uri.removeprefix("s3://").partition("/")
     try:
         obj = s3.get_object(Bucket=bucket, Key=key)
-    except s3.exceptions.NoSuchKey:
-        return None
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code")
+        if code in ("NoSuchKey", "404"):
+            return None
+        if code in ("AccessDenied", "403"):  # S3 answers 403 for a missing key to those who cannot list
+            raise TranscriptionFailed(f"reading {uri} is forbidden: waiting for a result needs s3:GetObject "
+                                      "on it and s3:ListBucket on the bucket") from None
+        raise
     return obj["Body"].read()
 
 

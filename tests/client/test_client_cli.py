@@ -46,6 +46,15 @@ def test_a_recording_the_endpoint_cannot_decode_is_one_error_line(endpoint_url, 
     assert len(err[-1]) > len("ERROR: the endpoint failed to transcribe ...: ") + 10, "the endpoint's reason"
 
 
+def test_the_timeout_is_one_error_line_naming_where_the_result_will_be(endpoint_url, aws_environment, jfk,
+                                                                        capsys):
+    argv = [str(jfk.path), "--endpoint", "whisper", "--bucket", BUCKET, "--endpoint-url", endpoint_url]
+    assert main(["transcribe", *argv, "--timeout", "0.01"]) == 1  # the model needs far longer than 10 ms
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("ERROR: no result within 0.01 s (--timeout)")
+    assert f"s3://{BUCKET}/results/" in err[-1]
+
+
 def test_an_unreachable_endpoint_is_one_error_line(aws_environment, jfk, capsys):
     assert transcribe([str(jfk.path)], "http://127.0.0.1:9") == 1
     err = capsys.readouterr().err.strip().splitlines()
