@@ -28,6 +28,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .async_jobs import Job, Platform
+from .codecs import MAX_PAYLOAD_BYTES
 from .errors import ClientError, Overloaded
 from .server import Admission
 
@@ -51,6 +52,7 @@ class AsyncSettings:
         max_concurrent: requests sent to the container at once.
         max_queue: admitted requests that may wait; beyond, 503 ServiceUnavailable.
         container_url: where to POST the input; default this server's own ``/invocations``.
+        max_input_bytes: the largest input read from S3 (the container's body limit).
     """
 
     output_path: str
@@ -60,6 +62,7 @@ class AsyncSettings:
     max_concurrent: int = 1
     max_queue: int = 64
     container_url: str | None = None
+    max_input_bytes: int = MAX_PAYLOAD_BYTES
 
     def checked(self) -> AsyncSettings:
         """Raise ValueError naming the first malformed setting."""
@@ -109,7 +112,8 @@ class AsyncInvocations:
     def platform(self) -> Platform:
         with self._platform_lock:  # boto3's default session is not thread-safe: build the clients once
             if self._platform is None:
-                self._platform = Platform(self.settings.success_topic, self.settings.error_topic)
+                self._platform = Platform(self.settings.success_topic, self.settings.error_topic,
+                                          self.settings.max_input_bytes)
             return self._platform
 
     async def submit(self, request: Request) -> Response:

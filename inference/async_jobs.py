@@ -60,8 +60,10 @@ class JobFailed(Exception):
 class Platform:
     """The S3 and SNS clients (built once, lazily) and the topics to notify."""
 
-    def __init__(self, success_topic: str | None, error_topic: str | None) -> None:
+    def __init__(self, success_topic: str | None, error_topic: str | None,
+                 max_input_bytes: int = MAX_PAYLOAD_BYTES) -> None:
         self.success_topic = success_topic
+        self.max_input_bytes = max_input_bytes
         self.error_topic = error_topic
         self.region = next((arn.split(":")[3] for arn in (success_topic, error_topic) if arn), None)
         import boto3  # only here: the container without asynchronous routes never needs it
@@ -108,16 +110,16 @@ class Platform:
         bucket, key = split_s3_uri(uri)
         try:
             obj = self.s3.get_object(Bucket=bucket, Key=key)
-            data = obj["Body"].read(MAX_PAYLOAD_BYTES + 1)
+            data = obj["Body"].read(self.max_input_bytes + 1)
             obj["Body"].close()
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "error")
             raise JobFailed(f"ClientError: Failed to download input data from {uri}: {code}") from None
         except BotoCoreError as exc:
             raise JobFailed(f"ClientError: Failed to download input data from {uri}: {exc}") from None
-        if len(data) > MAX_PAYLOAD_BYTES:
+        if len(data) > self.max_input_bytes:  # the container would refuse it: keep it out of memory
             raise JobFailed(f"ClientError: input {uri} is larger than the container accepts "
-                            f"({MAX_PAYLOAD_BYTES} bytes)")
+                            f"({self.max_input_bytes} bytes)")
         return data
 
     def _fail(self, job: Job, failed: JobFailed) -> None:

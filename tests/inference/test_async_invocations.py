@@ -291,3 +291,13 @@ def test_a_container_slower_than_the_invocation_timeout_is_a_failure(aws, monkey
         error = json.loads(wait_for_object(aws, answer["FailureLocation"], timeout=30)["Body"].read())["error"]
     assert error == "ModelError: the model did not answer within InvocationTimeoutSeconds (1 s)"
     assert len(container.received) == 1 and not exists(aws, answer["OutputLocation"])
+
+
+def test_an_input_larger_than_the_container_accepts_is_not_sent(aws, monkeypatch):
+    source = upload(aws, "in/eleven.bin", b"eleven byte")
+    with stand_in_endpoint(aws, monkeypatch, failure_path=f"s3://{BUCKET}/stand-in-failed",
+                           max_input_bytes=10) as (container, runtime):
+        answer = runtime.invoke_endpoint_async(EndpointName="whisper", InputLocation=source)
+        error = json.loads(wait_for_object(aws, answer["FailureLocation"], timeout=30)["Body"].read())["error"]
+    assert error == f"ClientError: input {source} is larger than the container accepts (10 bytes)"
+    assert container.received == []
