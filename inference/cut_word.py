@@ -3,8 +3,9 @@
 LCA re-sends a growing utterance about once a second while someone speaks, so most
 partials end in the middle of a word. Whisper then guesses at the half-said word ("10
 of quotes" before the final "10 of clubs"), and LCA shows the guess live. When the audio
-ends in speech, the last word is left out of the answer: the next partial, or the final
-(sent after LCA has heard silence), carries it whole.
+ends in speech, the last word, and any other ending in the last ``HOLD_BACK_S``, is
+left out of the answer: the next partial, or the final (sent after LCA has heard
+silence), carries them whole.
 
 "Ends in speech" is Silero VAD's (the model faster-whisper ships) speech probability over
 the last frames of the audio. A final ends in LCA's hang-over silence (300-600 ms), far
@@ -22,6 +23,11 @@ _FRAME = 512  # Silero's frame at 16 kHz: 32 ms
 _CONTEXT_FRAMES = 31  # ~1 s before the end, for the model's state to settle
 _EDGE_FRAMES = 3  # the last ~100 ms decide
 _SPEECH_PROBABILITY = 0.5  # Silero's own default threshold
+# Words ending this close to the cut are held back too: Whisper often splits a cut word
+# into two ("Go for it" for "Go forward"). Measured on LCA's partials of the speech
+# corpus, against holding back the last word only: phantom partials 7.1 % -> 4.5 %, for
+# 4 % fewer words shown; probability thresholds cost far more words for less.
+HOLD_BACK_S = 0.2
 
 
 def ends_in_speech(audio: np.ndarray) -> bool:
@@ -34,27 +40,47 @@ def ends_in_speech(audio: np.ndarray) -> bool:
     return bool(probabilities[-_EDGE_FRAMES:].max() >= _SPEECH_PROBABILITY)
 
 
-def without_last_word(segments: list, decode) -> list:
-    """``segments`` with the last word of the last one that has text removed.
+def hold_back(segments: list, decode, cut_s: float) -> list:
+    """``segments`` without the words that end within ``HOLD_BACK_S`` of the cut at ``cut_s``,
+    and without the last word in any case.
 
-    ``decode`` turns token ids into text (the model's tokenizer): the segment keeps the
-    tokens that spell what is left, so ``text`` and ``tokens`` still agree. Its word
-    timings, when present, lose the last word too, and its end moves to the last kept word's.
+    Needs the segments' word timings; without them only the last word goes. ``decode``
+    turns token ids into text (the model's tokenizer): the trimmed segment keeps the
+    tokens that spell what is left, so ``text`` and ``tokens`` still agree.
     """
+    words = [w for s in segments for w in (s.words or [])]
+    if not words:
+        return _without_last_text_word(segments, decode)
+    keep = len(words) - 1
+    while keep and words[keep - 1].end > cut_s - HOLD_BACK_S:
+        keep -= 1
+    out = []
+    for segment in segments:
+        if keep <= 0:
+            break
+        kept = (segment.words or [])[:keep]
+        keep -= len(segment.words or [])
+        if kept and len(kept) == len(segment.words):
+            out.append(segment)
+        elif kept:
+            text = "".join(w.word for w in kept)
+            out.append(dataclasses.replace(segment, text=text, words=kept, end=kept[-1].end,
+                                           tokens=_prefix_spelling(segment.tokens, text.strip(), decode)))
+    return out
+
+
+def _without_last_text_word(segments: list, decode) -> list:
     for index in range(len(segments) - 1, -1, -1):
         kept = segments[index].text.split()
         if kept:
             break
     else:
         return segments
-    segment = segments[index]
     text = " ".join(kept[:-1])
     if not text:
         return segments[:index]
-    tokens = _prefix_spelling(segment.tokens, text, decode)
-    words = segment.words[:-1] if segment.words else segment.words
-    end = words[-1].end if words else segment.end
-    trimmed = dataclasses.replace(segment, text=" " + text, tokens=tokens, words=words, end=end)
+    segment = segments[index]
+    trimmed = dataclasses.replace(segment, text=" " + text, tokens=_prefix_spelling(segment.tokens, text, decode))
     return [*segments[:index], trimmed]
 
 

@@ -8,6 +8,7 @@ top-level ``no_speech_prob`` only when ``return_no_speech_prob`` asks for it.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import threading
@@ -17,7 +18,7 @@ from faster_whisper import WhisperModel
 
 from .codecs import DecodedRequest
 from .config import ServingConfig
-from .cut_word import ends_in_speech, without_last_word
+from .cut_word import ends_in_speech, hold_back
 from .errors import ClientError, Overloaded
 from .model import CONTEXT_TOKENS, MAX_PROMPT_TOKENS, RequestScope, prompt_tokens, request_scope
 from .parameters import Parameters
@@ -59,14 +60,16 @@ def transcribe(model: WhisperModel, request: DecodedRequest, params: Parameters,
                          "(WHISPER_DECODE_BUDGET_S) for a worker; retry later")
     scope = RequestScope(config.margin_frames, config.window_fill, deadline, config.decode_budget_s,
                          cancelled or threading.Event())
-    segments, info = _run(model, request, params, scope)
+    cut = params.hold_back_cut_word and ends_in_speech(request.audio)
+    decoding = dataclasses.replace(params, word_timestamps=True) if cut else params  # hold_back needs the timings
+    segments, info = _run(model, request, decoding, scope)
     if config.short_window and (_looks_like_a_loop(segments, request.seconds) or _lost_speech(segments, info)):
         logger.info("short encoder window %s on %.1f s of audio; decoding with the 30 s window",
                     "lost the speech" if not segments else "looped", request.seconds)
         scope.margin_frames = None  # same deadline: the retry spends what is left of the budget
-        segments, info = _run(model, request, params, scope)
-    if params.hold_back_cut_word and segments and ends_in_speech(request.audio):
-        segments = without_last_word(segments, model.hf_tokenizer.decode)
+        segments, info = _run(model, request, decoding, scope)
+    if cut and segments:
+        segments = hold_back(segments, model.hf_tokenizer.decode, request.seconds)
     return build_response(segments, info.language, request.seconds, params)
 
 
@@ -85,6 +88,25 @@ def check_prompt(model: WhisperModel, params: Parameters) -> None:
                           f"holds at most {MAX_PROMPT_TOKENS} (half of its {CONTEXT_TOKENS}-token context)")
 
 
+def _options(p: Parameters, seconds: float) -> dict:
+    """faster-whisper's transcribe() options for these parameters."""
+    return dict(
+        language=p.language,
+        task=p.task,
+        temperature=list(p.temperature) if isinstance(p.temperature, tuple) else p.temperature,
+        beam_size=p.beam_size,
+        no_speech_threshold=p.no_speech_threshold,
+        initial_prompt=p.initial_prompt,
+        hotwords=p.hotwords,
+        vad_filter=p.vad_filter,
+        vad_parameters=dict(_VAD_OPTIONS),
+        word_timestamps=p.word_timestamps,
+        condition_on_previous_text=p.condition_on_previous_text,
+        without_timestamps=p.without_timestamps and not p.word_timestamps,
+        max_new_tokens=_token_budget(seconds),
+    )
+
+
 def _run(model: WhisperModel, request: DecodedRequest, p: Parameters, scope: RequestScope):
     # A loop is cut off at the budget instead of running to Whisper's 448 tokens: with the
     # short window it is then caught by _looks_like_a_loop; with the 30 s window (the
@@ -92,24 +114,8 @@ def _run(model: WhisperModel, request: DecodedRequest, p: Parameters, scope: Req
     # 5-8 s request lags every later transcript of the call. faster-whisper applies the
     # budget per window, so longer audio gets a full window's (192 tokens, more than 30 s
     # of speech needs): it also bounds the one decoder call the deadline cannot interrupt.
-    max_new_tokens = _token_budget(request.seconds)
     with request_scope(scope):
-        generator, info = model.transcribe(
-            request.audio,
-            language=p.language,
-            task=p.task,
-            temperature=list(p.temperature) if isinstance(p.temperature, tuple) else p.temperature,
-            beam_size=p.beam_size,
-            no_speech_threshold=p.no_speech_threshold,
-            initial_prompt=p.initial_prompt,
-            hotwords=p.hotwords,
-            vad_filter=p.vad_filter,
-            vad_parameters=dict(_VAD_OPTIONS),
-            word_timestamps=p.word_timestamps,
-            condition_on_previous_text=p.condition_on_previous_text,
-            without_timestamps=p.without_timestamps and not p.word_timestamps,
-            max_new_tokens=max_new_tokens,
-        )
+        generator, info = model.transcribe(request.audio, **_options(p, request.seconds))
         return list(generator), info  # faster-whisper decodes lazily: here, inside the window
 
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import soundfile
 
 from inference.codecs import DecodedRequest
-from inference.cut_word import ends_in_speech, without_last_word
+from inference.cut_word import HOLD_BACK_S, ends_in_speech, hold_back
 from inference.parameters import Parameters
 from inference.transcribe import transcribe
 
@@ -47,12 +46,14 @@ def test_speech_running_into_the_cut_is_seen_and_silence_after_it_is_not(jfk):
     assert not ends_in_speech(audio[:100])  # shorter than the frames that decide
 
 
-def test_a_partial_cut_in_speech_loses_its_last_word_and_only_that(transcriber, jfk):
+def test_a_partial_cut_in_speech_loses_only_its_last_words(transcriber, jfk):
     audio = _audio(jfk)
-    cut = next(c for c in _cuts_inside_speech(audio) if c > 3 * RATE and ends_in_speech(audio[:c]))
-    guessed = _text(transcriber.model, audio[:cut], hold_back=False)
-    held = _text(transcriber.model, audio[:cut], hold_back=True)
-    assert held.split() == guessed.split()[:-1], (guessed, held)
+    cuts = [c for c in _cuts_inside_speech(audio) if c > 3 * RATE and ends_in_speech(audio[:c])][:3]
+    assert cuts
+    for cut in cuts:
+        guessed = _text(transcriber.model, audio[:cut], hold_back=False).split()
+        held = _text(transcriber.model, audio[:cut], hold_back=True).split()
+        assert 2 <= len(held) < len(guessed) and held == guessed[:len(held)], (guessed, held)
 
 
 def test_a_final_ending_in_silence_keeps_every_word(transcriber, jfk):
@@ -60,23 +61,28 @@ def test_a_final_ending_in_silence_keeps_every_word(transcriber, jfk):
     assert _text(transcriber.model, audio, hold_back=True) == _text(transcriber.model, audio, hold_back=False)
 
 
-@pytest.mark.parametrize("word_timestamps", [False, True])
-def test_the_trimmed_segment_keeps_tokens_and_timings_consistent(transcriber, jfk, word_timestamps):
+def test_held_back_are_the_words_ending_near_the_cut_and_tokens_still_spell_the_text(transcriber, jfk):
+    model, audio = transcriber.model, _audio(jfk)
+    cut_s = len(audio) / RATE
+    segments = list(model.transcribe(audio, language="en", word_timestamps=True)[0])
+    words = [w for s in segments for w in s.words]
+    trimmed = hold_back(segments, model.hf_tokenizer.decode, cut_s)
+    kept = [w for s in trimmed for w in s.words]
+    assert kept == words[:len(kept)] and len(kept) < len(words)
+    assert all(w.end <= cut_s - HOLD_BACK_S for w in kept)
+    assert words[len(kept)].end > cut_s - HOLD_BACK_S or len(kept) == len(words) - 1
+    for s in trimmed:
+        assert model.hf_tokenizer.decode(s.tokens).strip() == s.text.strip()
+        assert s.text == "".join(w.word for w in s.words) and s.end == s.words[-1].end
+
+
+def test_without_word_timings_only_the_last_word_goes(transcriber, jfk):
     model = transcriber.model
-    segments = list(model.transcribe(_audio(jfk), language="en", word_timestamps=word_timestamps)[0])
-    assert segments and segments[-1].text.split()
-    trimmed = without_last_word(segments, model.hf_tokenizer.decode)
-    before = " ".join(s.text for s in segments).split()
-    after = " ".join(s.text for s in trimmed).split()
-    assert after == before[:-1]
-    last = trimmed[-1]
-    assert model.hf_tokenizer.decode(last.tokens).strip() == last.text.strip()
-    if word_timestamps:
-        assert [w.word for w in last.words] == [w.word for w in segments[len(trimmed) - 1].words][:-1]
-        assert last.end == last.words[-1].end
-    else:
-        assert last.end == segments[len(trimmed) - 1].end
+    segments = list(model.transcribe(_audio(jfk), language="en")[0])
+    trimmed = hold_back(segments, model.hf_tokenizer.decode, len(_audio(jfk)) / RATE)
+    assert " ".join(s.text for s in trimmed).split() == " ".join(s.text for s in segments).split()[:-1]
+    assert model.hf_tokenizer.decode(trimmed[-1].tokens).strip() == trimmed[-1].text.strip()
 
 
 def test_nothing_to_hold_back_leaves_the_segments_alone():
-    assert without_last_word([], lambda tokens: "") == []
+    assert hold_back([], lambda tokens: "", 1.0) == []
