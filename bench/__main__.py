@@ -1,9 +1,11 @@
 """``python -m bench [NAME ...]``: run the benchmarks, each printing its own table.
 
 NAME is any of ``inference`` (handler latency/WER vs LCA's original), ``builder``
-(package+upload vs plain boto3, no-op rebuild) and ``capacity`` (simultaneous LCA calls
-per instance vs the original); none means all three. Each is also runnable alone as
-``python -m bench.<module>`` with its own options.
+(package+upload vs plain boto3, no-op rebuild), ``capacity`` (simultaneous LCA calls
+per instance vs the original), ``phantoms`` (phantom words and lost finals on LCA's
+request stream, ours vs the original) and ``corpus-wer`` (WER with 95 % intervals per
+source on the larger multi-speaker corpus; the longest, ~10 min on 2 cores); none means
+all five. Each is also runnable alone as ``python -m bench.<module>`` with its own options.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ BENCHMARKS = {
     "inference": "bench.inference_latency",
     "builder": "bench.builder_upload",
     "capacity": "bench.capacity",
+    "phantoms": "bench.phantom_rate",
+    "corpus-wer": "bench.corpus_wer",
 }
 
 

@@ -19,6 +19,9 @@ from replay.lca_audio import WHISPER_RATE, to_telephone
 
 # A small, varied subset (1-3.3 s utterances, the bulk of LCA's traffic) for quick runs.
 QUICK_CLIPS = ("cards-001", "librivox-0880", "goforward", "librivox-0930")
+# Hesitations that verbatim references spell out and Whisper leaves out of its text: scoring drops
+# them on both sides, so a reference's "uh" is neither a deletion nor a phantom.
+FILLERS = frozenset({"uh", "um", "hm", "er", "ah", "mm"})
 
 
 @dataclass(frozen=True)

