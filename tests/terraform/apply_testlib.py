@@ -130,6 +130,8 @@ def snapshot(aws: LocalAws, endpoint_name: str) -> dict:
     model = sagemaker.describe_model(ModelName=variant["ModelName"])
     resource_id = f"endpoint/{endpoint_name}/variant/{variant['VariantName']}"
     scaling = aws.client("application-autoscaling")
+    targets = scaling.describe_scalable_targets(ServiceNamespace="sagemaker", ResourceIds=[resource_id])
+    policies = scaling.describe_scaling_policies(ServiceNamespace="sagemaker", ResourceId=resource_id)
     stacks = [s for s in aws.client("cloudformation").describe_stacks()["Stacks"]
               if {"OutputKey": "WhisperSageMakerEndpointName", "OutputValue": endpoint_name} in s.get("Outputs", [])]
     return {
@@ -139,9 +141,12 @@ def snapshot(aws: LocalAws, endpoint_name: str) -> dict:
         "instance_type": variant["InstanceType"],
         "network_isolation": model["EnableNetworkIsolation"],
         "model_data_url": model["PrimaryContainer"].get("ModelDataUrl"),
-        "scalable_targets": [t["ResourceId"] for t in scaling.describe_scalable_targets(
-            ServiceNamespace="sagemaker", ResourceIds=[resource_id])["ScalableTargets"]],
-        "scaling_policies": sorted(p["PolicyName"] for p in scaling.describe_scaling_policies(
-            ServiceNamespace="sagemaker", ResourceId=resource_id)["ScalingPolicies"]),
+        "async_config": config.get("AsyncInferenceConfig"),
+        "scalable_targets": [t["ResourceId"] for t in targets["ScalableTargets"]],
+        "capacity": [(t["MinCapacity"], t["MaxCapacity"]) for t in targets["ScalableTargets"]],
+        "scaling_policies": sorted(p["PolicyName"] for p in policies["ScalingPolicies"]),
+        "policy_details": {p["PolicyName"]: p for p in policies["ScalingPolicies"]},
+        "alarms": {a["AlarmName"]: a for a in aws.client("cloudwatch").describe_alarms(
+            AlarmNamePrefix=endpoint_name)["MetricAlarms"]},
         "stacks": [s["StackName"] for s in stacks],
     }

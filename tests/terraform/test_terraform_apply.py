@@ -10,6 +10,8 @@ the local AWS holds exactly what it held before (every service the modules use i
   runs with this interpreter; an override file in the copy sets that, the module is unchanged.
 * examples/complete: every feature (VPC, KMS, data capture, alarms, rolling deployment).
 * examples/lca with its CloudFormation shim stack, with OpenTofu and with Terraform.
+* examples/post-call: an asynchronous endpoint scaling from zero on its queue, with its bucket
+  and SNS topics; the role's grants are read back from IAM.
 
 Each root runs its whole life in its own thread, all at once (most of an apply is waiting: the
 provider polls a new S3 lifecycle configuration for ~55 s, as it does on AWS); what the local AWS
@@ -31,7 +33,7 @@ from terraform_testlib import Cli, terraform_copy
 
 from builder.plan import Selection, plan
 
-NAMES = ("root", "complete", "lca-tofu", "lca-terraform")
+NAMES = ("root", "complete", "lca-tofu", "lca-terraform", "post-call")
 MOTO_PROVIDER = """provider "aws" {{
   region                      = "us-east-1"
   skip_credentials_validation = true
@@ -130,10 +132,12 @@ def _deployments(tmp: Path, aws: LocalAws) -> dict[str, Deployment]:
         endpoints = "\n".join(f"    {service} = {json.dumps(aws.url)}" for service in SERVICES)
         _override(copy / "examples" / "lca" / "moto_override.tf", MOTO_PROVIDER.format(endpoints=endpoints))
     _override(root / "moto_override.tf", 'provider "aws" {\n  max_retries = 2\n}\n')
-    _override(root / "examples" / "complete" / "moto_override.tf", 'provider "aws" {\n  max_retries = 2\n}\n')
+    for example in ("complete", "post-call"):
+        _override(root / "examples" / example / "moto_override.tf", 'provider "aws" {\n  max_retries = 2\n}\n')
     url = {"aws_endpoint_url": aws.url}
     artifact = "s3://whisper-complete-artifacts/whisper/{}/model.tar.gz"
     lca_artifact = "s3://lca-artifacts/whisper/{}/model.tar.gz"
+    post_call_artifact = "s3://whisper-post-call-artifacts/whisper/{}/model.tar.gz"
     return {
         "root": Deployment("root", Cli("tofu"), root, dict(url, aws_region="us-east-1", whisper_model_size="tiny.en"),
                            {"sagemaker_instance_type": "ml.g4dn.xlarge"}),
@@ -148,6 +152,9 @@ def _deployments(tmp: Path, aws: LocalAws) -> dict[str, Deployment]:
                                     {"lca_stack_name": "lca2", "create_lca_shim_stack": True,
                                      "model_data_url": lca_artifact.format("3" * 64)},
                                     {"sagemaker_instance_type": "ml.g4dn.xlarge"}),
+        "post-call": Deployment("post-call", Cli("tofu"), root / "examples" / "post-call",
+                                dict(url, model_data_url=post_call_artifact.format("1" * 64)),
+                                {"model_data_url": post_call_artifact.format("2" * 64)}),
     }
 
 
@@ -187,6 +194,7 @@ def test_apply(lives: dict, name: str) -> None:
     assert seen["status"] == "InService" and seen["network_isolation"] is True
     assert seen["scalable_targets"] == [f"endpoint/{endpoint_name}/variant/AllTraffic"]
     assert seen["scaling_policies"]
+    assert (seen["async_config"] is not None) == (name == "post-call")  # real-time unless asked
     if name == "root":  # LCA's defaults: ml.g5.2xlarge, and the artifact the module built
         assert seen["instance_type"] == "ml.g5.2xlarge"
         handler = lives["lives"]["root"].deployment.root / "inference"  # the copy's snapshot
@@ -195,6 +203,54 @@ def test_apply(lives: dict, name: str) -> None:
     if name.startswith("lca"):
         assert len(seen["stacks"]) == 1
         assert applied["outputs"]["lca_shim_outputs"]["WhisperSageMakerEndpointName"] == endpoint_name
+
+
+def test_post_call_endpoint_is_asynchronous_and_scales_from_zero(lives: dict) -> None:
+    applied = lives["lives"]["post-call"].result("apply")
+    seen, outputs, name = applied["seen"], applied["outputs"], applied["endpoint_name"]
+    bucket = outputs["bucket_name"]
+    assert seen["async_config"] == {
+        "ClientConfig": {"MaxConcurrentInvocationsPerInstance": 2},
+        "OutputConfig": {"S3OutputPath": f"s3://{bucket}/transcripts/", "S3FailurePath": f"s3://{bucket}/failures/",
+                         "NotificationConfig": {"SuccessTopic": outputs["success_topic_arn"],
+                                                "ErrorTopic": outputs["error_topic_arn"]}},
+    }
+    assert seen["capacity"] == [(0, 2)]  # scale to zero
+    policies = seen["policy_details"]
+    assert sorted(policies) == [f"{name}-backlog-per-instance", f"{name}-scale-from-zero"]  # no GPU policy
+    tracking = policies[f"{name}-backlog-per-instance"]
+    assert tracking["PolicyType"] == "TargetTrackingScaling"
+    config = tracking["TargetTrackingScalingPolicyConfiguration"]
+    assert config["TargetValue"] == 4 and config["CustomizedMetricSpecification"] == {
+        "MetricName": "ApproximateBacklogSizePerInstance", "Namespace": "AWS/SageMaker", "Statistic": "Average",
+        "Dimensions": [{"Name": "EndpointName", "Value": name}]}
+    step = policies[f"{name}-scale-from-zero"]
+    assert step["PolicyType"] == "StepScaling"
+    assert step["StepScalingPolicyConfiguration"]["AdjustmentType"] == "ChangeInCapacity"
+    assert step["StepScalingPolicyConfiguration"]["StepAdjustments"] == [
+        {"MetricIntervalLowerBound": 0.0, "ScalingAdjustment": 1}]
+    alarm = seen["alarms"][f"{name}-backlog-without-capacity"]
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Threshold"], alarm["ComparisonOperator"]) == (
+        "AWS/SageMaker", "HasBacklogWithoutCapacity", 1.0, "GreaterThanOrEqualToThreshold")
+    assert alarm["Dimensions"] == [{"Name": "EndpointName", "Value": name}]
+    assert alarm["AlarmActions"] == [step["PolicyARN"]] == [outputs["autoscaling_policy_arns"]["scale_from_zero"]]
+
+
+def test_post_call_role_grants_exactly_the_async_paths_and_topics(lives: dict) -> None:
+    """The policy IAM holds (what the provider sent), not the plan: each async grant, exactly."""
+    outputs = lives["lives"]["post-call"].result("apply")["outputs"]
+    iam = lives["aws"].client("iam")
+    role = outputs["role_arn"].rsplit("/", 1)[1]
+    document = iam.get_role_policy(RoleName=role, PolicyName="whisper-endpoint")["PolicyDocument"]
+    grants = {s["Sid"]: (s["Action"], s["Resource"]) for s in document["Statement"] if "Async" in s["Sid"]}
+    bucket, as_list = outputs["bucket_name"], lambda v: sorted(v) if isinstance(v, list) else [v]
+    assert {sid: (as_list(a), as_list(r)) for sid, (a, r) in grants.items()} == {
+        "ReadAsyncRequests": (["s3:GetObject"], [f"arn:aws:s3:::{bucket}/incoming/*"]),
+        "WriteAsyncResults": (["s3:AbortMultipartUpload", "s3:PutObject"],
+                              sorted([f"arn:aws:s3:::{bucket}/transcripts/*", f"arn:aws:s3:::{bucket}/failures/*"])),
+        "PublishAsyncNotifications": (["sns:Publish"],
+                                      sorted([outputs["success_topic_arn"], outputs["error_topic_arn"]])),
+    }
 
 
 @pytest.mark.parametrize("name", NAMES)
