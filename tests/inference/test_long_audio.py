@@ -1,0 +1,93 @@
+"""Recordings longer than a live request: cut into blocks between words, through either pipeline."""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import numpy as np
+import pytest
+import soundfile
+
+from inference.long_audio import SAMPLE_RATE, block_bounds, pipeline_for, transcribe_blocks
+from replay.wer import wer
+
+PAUSE_S = 1.0
+WER_BOUND = 0.15  # tiny.en int8 gives ~7 % on the clips
+
+
+@pytest.fixture(scope="module")
+def recording(clips):
+    """The real clips end to end with a second of silence after each: audio, reference, pause spans."""
+    pieces, pauses, cursor = [], [], 0
+    for clip in clips:
+        speech, rate = soundfile.read(str(clip.path), dtype="float32")
+        assert rate == SAMPLE_RATE
+        pieces += [speech, np.zeros(int(PAUSE_S * SAMPLE_RATE), dtype=np.float32)]
+        cursor += len(speech)
+        pauses.append((cursor, cursor + int(PAUSE_S * SAMPLE_RATE)))
+        cursor += int(PAUSE_S * SAMPLE_RATE)
+    return np.concatenate(pieces), " ".join(c.reference for c in clips), pauses
+
+
+def test_blocks_cover_the_audio_and_cut_only_in_pauses(recording):
+    audio, _, pauses = recording
+    bounds = list(block_bounds(audio, block_s=15.0))  # longer than any clip and its pause
+    assert bounds[0][0] == 0 and bounds[-1][1] == len(audio) and len(bounds) >= 4
+    for (_, end), (start, _) in zip(bounds, bounds[1:], strict=False):
+        assert end == start
+        assert any(low <= end <= high for low, high in pauses), f"cut at {end / SAMPLE_RATE:.2f} s is in speech"
+    assert all(end - start <= 15 * SAMPLE_RATE for start, end in bounds)
+
+
+def test_short_audio_is_one_block():
+    assert list(block_bounds(np.zeros(SAMPLE_RATE, dtype=np.float32))) == [(0, SAMPLE_RATE)]
+
+
+@pytest.mark.parametrize("pipeline", ["sequential", "batched"])
+def test_blocks_transcribe_the_recording_on_its_own_clock(transcriber, recording, pipeline):
+    audio, reference, _ = recording
+    name, run = pipeline_for(transcriber.model, pipeline, "cpu", batch_size=4)
+    assert name == pipeline
+    segments, info = transcribe_blocks(run, audio, block_s=15.0, language="en", word_timestamps=True)
+    text = " ".join(s.text.strip() for s in segments)
+    assert wer([reference], [text]) <= WER_BOUND, text
+    assert info.language == "en"
+    starts = [s.start for s in segments]
+    assert starts == sorted(starts) and segments[-1].end <= len(audio) / SAMPLE_RATE + 0.05
+    assert segments[-1].start > 15.0  # later blocks are shifted, not restarted at 0
+    assert [s.id for s in segments] == list(range(segments[0].id, segments[0].id + len(segments)))
+    for s in segments:
+        assert all(s.start - 0.05 <= w.start <= w.end <= s.end + 0.05 for w in s.words)
+
+
+def test_auto_is_sequential_on_cpu_and_batched_on_gpu(transcriber):
+    assert pipeline_for(transcriber.model, "auto", "cpu", 8)[0] == "sequential"
+    assert pipeline_for(transcriber.model, "auto", "cuda", 8)[0] == "batched"
+
+
+def test_batched_without_vad_decodes_fixed_windows(transcriber, recording):
+    audio, reference, _ = recording
+    _, run = pipeline_for(transcriber.model, "batched", "cpu", batch_size=4)
+    segments, _ = transcribe_blocks(run, audio, language="en", vad_filter=False)
+    assert wer([reference], [" ".join(s.text.strip() for s in segments)]) <= WER_BOUND
+
+
+def test_blocks_keep_the_pipelines_work_independent_of_the_length(transcriber, recording):
+    """faster-whisper on the whole array allocates many times the audio (its log-mel of all
+    of it); block by block, the work is one block's, however long the recording."""
+    _, run = pipeline_for(transcriber.model, "sequential", "cpu", batch_size=1)
+    options = {"language": "en", "beam_size": 1, "vad_filter": False}
+
+    def peak(function) -> int:
+        tracemalloc.start()
+        try:
+            function()
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    minute, three = np.resize(recording[0], 60 * SAMPLE_RATE), np.resize(recording[0], 180 * SAMPLE_RATE)
+    whole = peak(lambda: list(run(minute, **options)[0]))
+    blocks = {len(a): peak(lambda a=a: transcribe_blocks(run, a, block_s=30.0, **options)) for a in (minute, three)}
+    assert whole > 3 * minute.nbytes and whole > 1.5 * blocks[len(minute)], (whole, blocks)
+    assert blocks[len(three)] < 1.25 * blocks[len(minute)], blocks
