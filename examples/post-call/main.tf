@@ -35,6 +35,7 @@ resource "aws_s3_bucket" "calls" {
   #checkov:skip=CKV_AWS_18:Access logs need a second bucket; CloudTrail S3 data events audit recordings where required.
   #checkov:skip=CKV_AWS_144:Recordings are kept in one region on purpose (call data residency); replicate where your policy asks for it.
   #checkov:skip=CKV2_AWS_62:The endpoint's SNS topics announce each transcript; S3 events would announce the same objects again.
+  #checkov:skip=CKV_AWS_145:SSE-S3 keeps the example key-free (a KMS default would need the role to decrypt recordings too); see the README.
   bucket_prefix = "${local.name}-"
   force_destroy = var.bucket_force_destroy
   tags          = local.tags
@@ -63,7 +64,6 @@ resource "aws_s3_bucket_versioning" "calls" {
 }
 
 resource "aws_s3_bucket_server_side_encryption_configuration" "calls" {
-  #checkov:skip=CKV_AWS_145:SSE-S3 keeps the example key-free; give the module async_inference.kms_key_arn and a KMS default here for a customer key.
   bucket = aws_s3_bucket.calls.id
   rule {
     apply_server_side_encryption_by_default {
