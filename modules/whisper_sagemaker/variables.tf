@@ -348,11 +348,13 @@ variable "async_inference" {
     error_message = "async_inference.max_concurrent_invocations_per_instance must be an integer from 1 to 1000 (SageMaker's limits)."
   }
   validation {
-    # SageMaker puts the response in the success/error notification when asked (SUCCESS_NOTIFICATION_TOPIC, ERROR_NOTIFICATION_TOPIC).
+    # SageMaker puts the response in the notification when asked; without that topic nothing would carry it.
     condition = var.async_inference == null || try(alltrue([
-      for where in var.async_inference.include_inference_response_in : contains(["SUCCESS_NOTIFICATION_TOPIC", "ERROR_NOTIFICATION_TOPIC"], where)
+      for where in var.async_inference.include_inference_response_in :
+      where == "SUCCESS_NOTIFICATION_TOPIC" ? var.async_inference.success_topic_arn != null : (
+      where == "ERROR_NOTIFICATION_TOPIC" && var.async_inference.error_topic_arn != null)
     ]), false)
-    error_message = "async_inference.include_inference_response_in takes SUCCESS_NOTIFICATION_TOPIC and/or ERROR_NOTIFICATION_TOPIC."
+    error_message = "async_inference.include_inference_response_in takes SUCCESS_NOTIFICATION_TOPIC (with success_topic_arn) and/or ERROR_NOTIFICATION_TOPIC (with error_topic_arn)."
   }
 }
 

@@ -34,6 +34,7 @@ variables {
     success_topic_arn                       = "arn:aws:sns:us-east-1:123456789012:whisper-success"
     error_topic_arn                         = "arn:aws:sns:us-east-1:123456789012:whisper-error"
     max_concurrent_invocations_per_instance = 2
+    include_inference_response_in           = ["SUCCESS_NOTIFICATION_TOPIC"]
   }
 }
 
@@ -53,6 +54,10 @@ run "async_inference_config_is_rendered" {
     condition = (aws_sagemaker_endpoint_configuration.this[0].async_inference_config[0].output_config[0].notification_config[0].success_topic == "arn:aws:sns:us-east-1:123456789012:whisper-success" &&
     aws_sagemaker_endpoint_configuration.this[0].async_inference_config[0].output_config[0].notification_config[0].error_topic == "arn:aws:sns:us-east-1:123456789012:whisper-error")
     error_message = "both topics reach the notification config"
+  }
+  assert {
+    condition     = aws_sagemaker_endpoint_configuration.this[0].async_inference_config[0].output_config[0].notification_config[0].include_inference_response_in == toset(["SUCCESS_NOTIFICATION_TOPIC"])
+    error_message = "the success notification carries the transcript"
   }
   assert {
     condition     = output.async_inference.s3_failure_path == "s3://transcripts/failures" && output.async_inference.s3_input_path == "s3://calls/incoming"
@@ -328,6 +333,18 @@ run "unknown_notification_target_rejected" {
   command = plan
   variables {
     async_inference = { s3_output_path = "s3://transcripts/results", include_inference_response_in = ["S3"] }
+  }
+  expect_failures = [var.async_inference]
+}
+
+run "response_in_a_topic_that_is_not_set_rejected" {
+  command = plan
+  variables {
+    async_inference = {
+      s3_output_path                = "s3://transcripts/results"
+      success_topic_arn             = "arn:aws:sns:us-east-1:123456789012:whisper-success"
+      include_inference_response_in = ["ERROR_NOTIFICATION_TOPIC"]
+    }
   }
   expect_failures = [var.async_inference]
 }
