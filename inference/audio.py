@@ -5,7 +5,8 @@ and a header can claim any sample rate. So every format is checked twice against
 :class:`~.config.ServingConfig` limits: from its header before a sample is decoded
 (duration, sample rate, channels), and while it is decoded block by block (a header
 may not know or may lie about its length). Each block is mixed to mono and resampled
-as it comes, so memory grows with the allowed duration at 16 kHz, never with the
+as it comes (or kept apart, for per-channel transcription) into one preallocated
+16 kHz array, so memory grows with the allowed duration at 16 kHz, never with the
 input's rate, channel count or claimed length.
 
 libsndfile reads WAV, FLAC, OGG and MP3. PyAV (FFmpeg) is the fallback for files it
@@ -32,6 +33,7 @@ logger = logging.getLogger(__name__)
 SAMPLE_RATE = 16000
 _BLOCK_FRAMES = 1 << 16
 _UNKNOWN_FRAMES = 1 << 62  # libsndfile reports SF_COUNT_MAX when a header does not know its length
+_GUESS_S = 30  # first allocation for a stream of unknown length, in seconds
 _DAMAGED = "cannot decode the audio: not a WAV, FLAC, OGG or MP3 file, or it is damaged"
 
 
@@ -55,31 +57,83 @@ def check_format(rate: int, channels: int, config: ServingConfig, frames: int | 
         raise too_long(frames / rate, config)
 
 
-def to_whisper_rate(blocks: Iterable[np.ndarray], rate: int, config: ServingConfig) -> np.ndarray:
-    """Blocks of (frames, channels) float32 at ``rate`` -> one 16 kHz mono array, stopping at the limit.
+def to_whisper_rate(blocks: Iterable[np.ndarray], rate: int, config: ServingConfig, channels: int = 1,
+                    frames: int | None = None, keep_channels: bool = False) -> np.ndarray:
+    """Blocks of (frames, channels) float32 at ``rate`` -> 16 kHz float32, stopping at the limit.
+
+    The result is written into one array sized from ``frames`` (the header's length, when
+    it has one), so a long recording costs one float32 copy at 16 kHz plus one block, not
+    a list of blocks and their concatenation.
+
+    Returns:
+        ``(samples,)`` with the channels averaged, or ``(channels, samples)`` with
+        ``keep_channels`` (each row contiguous, ready to transcribe on its own).
 
     Raises:
         PayloadTooLarge: the blocks hold more than ``config.max_audio_s`` seconds.
         ClientError: they hold no samples.
     """
     limit = int(config.max_audio_s * rate)
-    stream = soxr.ResampleStream(rate, SAMPLE_RATE, 1, dtype="float32", quality="HQ") if rate != SAMPLE_RATE else None
-    out, seen = [], 0
+    width = channels if keep_channels else 1
+    stream = (soxr.ResampleStream(rate, SAMPLE_RATE, width, dtype="float32", quality="HQ")
+              if rate != SAMPLE_RATE else None)
+    known = frames is not None and 0 < frames < _UNKNOWN_FRAMES
+    out = _Output(width, _output_frames(frames if known else min(limit, _GUESS_S * rate), rate))
+    seen = 0
     for block in blocks:
         seen += len(block)
         if seen > limit:
             raise too_long(seen / rate, config)
-        mono = block.mean(axis=1, dtype=np.float32) if block.shape[1] > 1 else block[:, 0]
-        out.append(stream.resample_chunk(mono) if stream else mono)
+        if not keep_channels:
+            block = block.mean(axis=1, dtype=np.float32, keepdims=True) if block.shape[1] > 1 else block
+        out.append(stream.resample_chunk(block) if stream else block)
     if not seen:
         raise ClientError("empty audio: the file holds no samples")
     if stream:
-        out.append(stream.resample_chunk(np.empty(0, dtype=np.float32), last=True))
-    return np.ascontiguousarray(np.concatenate(out) if len(out) > 1 else out[0], dtype=np.float32)
+        out.append(stream.resample_chunk(np.empty((0, width), dtype=np.float32), last=True))
+    return out.result() if keep_channels else out.result()[0]
 
 
-def decode_file(data: bytes, config: ServingConfig) -> np.ndarray:
-    """A complete audio file (WAV, FLAC, OGG, MP3) -> 16 kHz mono float32.
+def _output_frames(frames: int, rate: int) -> int:
+    # soxr's stream gives round(frames * ratio) in all; a little slack saves a regrowth
+    return -(-frames * SAMPLE_RATE // rate) + 64
+
+
+class _Output:
+    """A (channels, n) float32 array filled in place; grows by half when a header had no length.
+
+    One channel grows with ``ndarray.resize``, i.e. ``realloc``: glibc moves large blocks
+    with ``mremap``, so growing costs no second copy of the audio. Several channels (only
+    when kept apart, from a stream without a length) are copied into the larger array.
+    """
+
+    def __init__(self, channels: int, frames: int) -> None:
+        self._data = np.empty((channels, max(frames, 1)), dtype=np.float32)
+        self._size = 0
+
+    def append(self, chunk: np.ndarray) -> None:
+        end = self._size + len(chunk)
+        if end > self._data.shape[1]:
+            self._grow(max(end, self._data.shape[1] * 3 // 2))
+        self._data[:, self._size:end] = chunk.reshape(len(chunk), -1).T
+        self._size = end
+
+    def _grow(self, frames: int) -> None:
+        if self._data.shape[0] == 1:
+            self._data.resize((1, frames), refcheck=False)  # nothing else refers to it
+            return
+        grown = np.empty((self._data.shape[0], frames), dtype=np.float32)
+        grown[:, :self._size] = self._data[:, :self._size]
+        self._data = grown
+
+    def result(self) -> np.ndarray:
+        if self._data.shape[0] == 1 and self._data.shape[1] > self._size + SAMPLE_RATE:
+            self._data.resize((1, self._size), refcheck=False)  # give back a grown array's slack
+        return self._data[:, :self._size]  # a view: no copy of the audio
+
+
+def decode_file(data: bytes, config: ServingConfig, keep_channels: bool = False) -> np.ndarray:
+    """A complete audio file (WAV, FLAC, OGG, MP3) -> 16 kHz float32 (see :func:`to_whisper_rate`).
 
     Raises:
         ClientError: not one of those files, damaged, empty, or out of the configured bounds.
@@ -89,13 +143,14 @@ def decode_file(data: bytes, config: ServingConfig) -> np.ndarray:
     try:
         sound = soundfile.SoundFile(io.BytesIO(data))
     except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
-        return _decode_with_av(data, exc, config)
+        return _decode_with_av(data, exc, config, keep_channels)
     with sound:
         check_format(sound.samplerate, sound.channels, config, sound.frames)
         if sound.frames >= _UNKNOWN_FRAMES:  # libsndfile fails at the end of such a stream; FFmpeg does not
-            return _decode_with_av(data, RuntimeError("no length in the header"), config)
+            return _decode_with_av(data, RuntimeError("no length in the header"), config, keep_channels)
         try:
-            return to_whisper_rate(_sndfile_blocks(sound), sound.samplerate, config)
+            return to_whisper_rate(_sndfile_blocks(sound), sound.samplerate, config, sound.channels, sound.frames,
+                                   keep_channels)
         except (soundfile.LibsndfileError, RuntimeError) as exc:
             logger.debug("libsndfile failed mid-stream: %s", exc)
             raise ClientError(_DAMAGED) from None
@@ -109,8 +164,9 @@ def _sndfile_blocks(sound: soundfile.SoundFile) -> Iterator[np.ndarray]:
         yield block
 
 
-def decode_pcm16(data: bytes, options: dict[str, str], config: ServingConfig) -> np.ndarray:
-    """Raw 16-bit PCM, ``audio/L16;rate=N[;channels=C][;endianness=little]`` -> 16 kHz mono float32.
+def decode_pcm16(data: bytes, options: dict[str, str], config: ServingConfig,
+                 keep_channels: bool = False) -> np.ndarray:
+    """Raw 16-bit PCM, ``audio/L16;rate=N[;channels=C][;endianness=little]`` -> 16 kHz float32.
 
     L16 is big-endian (network byte order, RFC 2586 / RFC 3551); ``endianness=little``
     selects little-endian for clients that send the machine's order.
@@ -133,7 +189,7 @@ def decode_pcm16(data: bytes, options: dict[str, str], config: ServingConfig) ->
         raise ClientError(f"audio/L16 body of {len(data)} bytes is not whole {channels}-channel 16-bit frames")
     pcm = np.frombuffer(data, dtype=">i2" if order == "big" else "<i2").reshape(-1, channels)
     blocks = (pcm[i:i + _BLOCK_FRAMES].astype(np.float32) / 32768.0 for i in range(0, len(pcm), _BLOCK_FRAMES))
-    return to_whisper_rate(blocks, rate, config)
+    return to_whisper_rate(blocks, rate, config, channels, len(pcm), keep_channels)
 
 
 def container_of(data: bytes) -> str | None:
@@ -149,7 +205,8 @@ def container_of(data: bytes) -> str | None:
     return None
 
 
-def _decode_with_av(data: bytes, first_error: Exception, config: ServingConfig) -> np.ndarray:
+def _decode_with_av(data: bytes, first_error: Exception, config: ServingConfig,
+                    keep_channels: bool = False) -> np.ndarray:
     """Files libsndfile rejects, through FFmpeg restricted to one known demuxer and no protocols."""
     demuxer = container_of(data)
     if demuxer is None:
@@ -165,11 +222,15 @@ def _decode_with_av(data: bytes, first_error: Exception, config: ServingConfig) 
             stream = container.streams.audio[0]
             rate, channels = stream.rate or 0, stream.channels or 0
             check_format(rate, channels, config)
+            frames = None
             if container.duration is not None:  # microseconds, from the header when it has one
-                check_format(rate, channels, config, int(container.duration * rate / 1_000_000))
-            blocks = _av_blocks(container, stream)
+                frames = int(container.duration * rate / 1_000_000)
+                check_format(rate, channels, config, frames)
+                frames = -(-frames * SAMPLE_RATE // rate)  # the resampler below already gives 16 kHz
+            width = channels if keep_channels else 1
+            blocks = _av_blocks(container, stream, width)
             try:
-                return to_whisper_rate(blocks, SAMPLE_RATE, config)
+                return to_whisper_rate(blocks, SAMPLE_RATE, config, width, frames, keep_channels)
             finally:
                 blocks.close()  # before the container closes: a decoder left suspended crashes FFmpeg
     except ClientError:
@@ -179,12 +240,13 @@ def _decode_with_av(data: bytes, first_error: Exception, config: ServingConfig) 
         raise ClientError(_DAMAGED) from None
 
 
-def _av_blocks(container, stream) -> Iterator[np.ndarray]:
+def _av_blocks(container, stream, channels: int) -> Iterator[np.ndarray]:
     import av
 
-    resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+    layout = "mono" if channels == 1 else stream.layout.name
+    resampler = av.AudioResampler(format="flt", layout=layout, rate=SAMPLE_RATE)  # packed: (1, frames * channels)
     for frame in container.decode(stream):
         for out in resampler.resample(frame):
-            yield out.to_ndarray().reshape(-1, 1)
+            yield out.to_ndarray().reshape(-1, channels)
     for out in resampler.resample(None):
-        yield out.to_ndarray().reshape(-1, 1)
+        yield out.to_ndarray().reshape(-1, channels)

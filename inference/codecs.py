@@ -1,4 +1,4 @@
-"""Request bodies -> 16 kHz mono float32 audio plus the raw ``parameters`` mapping.
+"""Request bodies -> 16 kHz float32 audio plus the raw ``parameters`` mapping.
 
 Accepted (the LCA contract in ``inference/README.md``):
 
@@ -8,9 +8,14 @@ Accepted (the LCA contract in ``inference/README.md``):
 * raw audio files: ``audio/wav``, ``audio/x-wav``, ``audio/wave``, ``audio/flac``,
   ``audio/ogg``, ``audio/mpeg``;
 * raw PCM: ``audio/L16;rate=N[;channels=C][;endianness=little]``, signed 16-bit,
-  big-endian unless ``endianness=little``.
+  big-endian unless ``endianness=little``;
+* ``multipart/form-data``: OpenAI's transcription request (a ``file`` part and text fields).
 
-Decoding and its bounds live in ``audio.py``, ``s3_uri`` reads in ``s3.py``.
+Parameters may also come from SageMaker's ``X-Amzn-SageMaker-Custom-Attributes`` header
+(``key=value;key=value``); the body's own parameters win. A request is read in two steps,
+:func:`parse_request` (the audio's bytes and the parameters) and :func:`decode_audio`,
+so that the parameters can say how to decode (``channels``). Decoding and its bounds
+live in ``audio.py``, ``s3_uri`` reads in ``s3.py``, multipart in ``multipart.py``.
 """
 
 from __future__ import annotations
@@ -25,23 +30,25 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import audio, s3
+from . import audio, multipart, s3
 from .audio import SAMPLE_RATE
 from .config import ServingConfig
 from .errors import ClientError, PayloadTooLarge, UnsupportedMediaType
+from .parameters import from_attributes, from_text
 
 logger = logging.getLogger(__name__)
 
-# SageMaker real-time inference refuses request payloads above 6 MB.
-MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
+# SageMaker real-time inference refuses request payloads above 6 MB (WHISPER_MAX_PAYLOAD_BYTES's default).
+MAX_PAYLOAD_BYTES = ServingConfig().max_payload_bytes
 DEFAULT_CONFIG = ServingConfig()
 
 JSON_TYPES = frozenset({"application/json"})
 FILE_TYPES = frozenset({"audio/wav", "audio/x-wav", "audio/wave", "audio/flac", "audio/x-flac",
                         "audio/ogg", "audio/mpeg", "audio/mp3"})
 PCM_TYPES = frozenset({"audio/l16"})
+FORM_TYPES = frozenset({"multipart/form-data"})
 SUPPORTED_TYPES = ("application/json", "audio/wav", "audio/x-wav", "audio/flac", "audio/ogg",
-                   "audio/mpeg", "audio/L16;rate=N")
+                   "audio/mpeg", "audio/L16;rate=N", "multipart/form-data")
 
 _AUDIO_INPUT_KEY = b'"audio_input"'
 _ARRAY_START = re.compile(rb'"audio_input"\s*:\s*\[')
@@ -50,14 +57,26 @@ _ZERO = 0x30
 
 @dataclass
 class DecodedRequest:
-    """What ``input_fn`` hands to ``predict_fn``: audio at 16 kHz and the raw parameters."""
+    """What ``input_fn`` hands to ``predict_fn``: audio at 16 kHz and the raw parameters.
+
+    ``audio`` is ``(samples,)``, or ``(channels, samples)`` when the channels are kept apart.
+    """
 
     audio: np.ndarray
     parameters: dict = field(default_factory=dict)
 
     @property
     def seconds(self) -> float:
-        return len(self.audio) / SAMPLE_RATE
+        return self.audio.shape[-1] / SAMPLE_RATE
+
+
+@dataclass
+class AudioPayload:
+    """A request's audio before decoding: a file's bytes, or raw PCM with its L16 options."""
+
+    data: bytes
+    pcm_options: dict[str, str] | None = None
+    form: bool = False  # it came as OpenAI's multipart request (a whole recording)
 
 
 def parse_content_type(content_type: str | None) -> tuple[str, dict[str, str]]:
@@ -75,30 +94,59 @@ def parse_content_type(content_type: str | None) -> tuple[str, dict[str, str]]:
 
 def decode_request(body: bytes | str, content_type: str | None,
                    config: ServingConfig = DEFAULT_CONFIG) -> DecodedRequest:
-    """Decode one request body within ``config``'s limits.
+    """Decode one request body within ``config``'s limits, the channels averaged.
 
     Raises:
         ClientError: the body, its audio or its content type is unusable (4xx).
     """
+    payload, parameters = parse_request(body, content_type, config)
+    return DecodedRequest(decode_audio(payload, config), parameters)
+
+
+def parse_request(body: bytes | str, content_type: str | None, config: ServingConfig = DEFAULT_CONFIG,
+                  attributes: str | None = None) -> tuple[AudioPayload, dict]:
+    """The audio's bytes and the raw parameters (``attributes``: the custom-attributes header).
+
+    Raises:
+        ClientError: the body or its content type is unusable, or too large (4xx).
+    """
     mime, options = parse_content_type(content_type)
     if isinstance(body, str):  # the HF toolkit hands JSON bodies over as text
         body = body.encode("utf-8")
-    if len(body) > MAX_PAYLOAD_BYTES:
-        raise PayloadTooLarge(f"payload is {len(body)} bytes; the limit is {MAX_PAYLOAD_BYTES} (6 MB)")
+    if len(body) > config.max_payload_bytes:
+        raise PayloadTooLarge(f"payload is {len(body)} bytes; the limit is {config.max_payload_bytes} "
+                              "(WHISPER_MAX_PAYLOAD_BYTES)")
     if not body:
         raise ClientError("empty request body")
+    header = from_attributes(attributes)
     if mime in JSON_TYPES:
-        return _decode_json(body, config)
+        data, parameters = _decode_json(body, config)
+        return AudioPayload(data), {**header, **parameters}
     if mime in FILE_TYPES:
-        return DecodedRequest(audio.decode_file(body, config))
+        return AudioPayload(body), header
     if mime in PCM_TYPES:
-        return DecodedRequest(audio.decode_pcm16(body, options, config))
+        return AudioPayload(body, options), header
+    if mime in FORM_TYPES:
+        form = multipart.parse_form(body, options.get("boundary"))
+        return AudioPayload(form.file, form=True), {**header, **from_text(form.fields)}
     raise UnsupportedMediaType(f"unsupported Content-Type {content_type!r}; supported: {', '.join(SUPPORTED_TYPES)}")
+
+
+def decode_audio(payload: AudioPayload, config: ServingConfig = DEFAULT_CONFIG,
+                 keep_channels: bool = False) -> np.ndarray:
+    """16 kHz float32: ``(samples,)``, or ``(channels, samples)`` with ``keep_channels``.
+
+    Raises:
+        ClientError: the audio is unusable or out of the configured bounds (4xx).
+    """
+    if payload.pcm_options is not None:
+        return audio.decode_pcm16(payload.data, payload.pcm_options, config, keep_channels)
+    return audio.decode_file(payload.data, config, keep_channels)
 
 
 # --- JSON -------------------------------------------------------------------------------
 
-def _decode_json(body: bytes, config: ServingConfig) -> DecodedRequest:
+def _decode_json(body: bytes, config: ServingConfig) -> tuple[bytes, dict]:
     fast = _fast_audio_input(body)
     if fast is not None:
         document, audio_bytes = fast
@@ -119,7 +167,7 @@ def _decode_json(body: bytes, config: ServingConfig) -> DecodedRequest:
         raise ClientError("'parameters' must be a JSON object")
     if audio_bytes is None:
         audio_bytes = _audio_bytes_from_document(document, config)
-    return DecodedRequest(audio.decode_file(audio_bytes, config), parameters)
+    return audio_bytes, parameters
 
 
 def _audio_bytes_from_document(document: dict, config: ServingConfig) -> bytes:

@@ -23,6 +23,7 @@ VARIABLES = {
     "WHISPER_WINDOW_MARGIN_S": "window_margin_s",
     "WHISPER_WINDOW_FILL": "window_fill",
     "WHISPER_MAX_AUDIO_S": "max_audio_s",
+    "WHISPER_MAX_PAYLOAD_BYTES": "max_payload_bytes",
     "WHISPER_MIN_SAMPLE_RATE": "min_sample_rate",
     "WHISPER_MAX_SAMPLE_RATE": "max_sample_rate",
     "WHISPER_MAX_CHANNELS": "max_channels",
@@ -71,6 +72,7 @@ class ServingConfig:
     s3_connect_timeout_s: float = 2.0
     s3_read_timeout_s: float = 5.0
     s3_max_attempts: int = 2
+    max_payload_bytes: int = 6 * 1024 * 1024  # SageMaker real-time's request limit; async allows 1 GB
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServingConfig:
@@ -106,6 +108,7 @@ class ServingConfig:
             s3_connect_timeout_s=env.number("WHISPER_S3_CONNECT_TIMEOUT_S", d.s3_connect_timeout_s, 0.1, 300),
             s3_read_timeout_s=env.number("WHISPER_S3_READ_TIMEOUT_S", d.s3_read_timeout_s, 0.1, 300),
             s3_max_attempts=env.integer("WHISPER_S3_MAX_ATTEMPTS", d.s3_max_attempts, 1, 10),
+            max_payload_bytes=env.integer("WHISPER_MAX_PAYLOAD_BYTES", d.max_payload_bytes, 1024, 1 << 30),
         ).checked()
 
     def checked(self) -> ServingConfig:

@@ -3,7 +3,12 @@
 The Deep Learning Container toolkits call ``model_fn(model_dir)`` once, then per request
 ``input_fn(body, content_type)`` -> ``predict_fn(data, model)`` -> ``output_fn(prediction,
 accept)``. The local server (``server.py``) runs the same steps, passing its configuration
-explicitly (``load_transcriber``, ``decode_invocation``).
+explicitly (``load_transcriber``, ``decode_invocation``) and the custom-attributes header.
+
+The response format is chosen by the request's ``response_format`` parameter, else by the
+Accept header (``formats.py``). Only ``input_fn`` sees the parameter and only ``output_fn``
+the header, so ``predict_fn`` returns a :class:`~.formats.Prediction`: LCA's body (a dict,
+unchanged) carrying the parameter through to ``output_fn``.
 
 The serving configuration (every ``WHISPER_*`` variable) is read once, by ``model_fn``,
 and travels in the :class:`Transcriber` it returns. ``input_fn`` has no model argument in
@@ -15,7 +20,7 @@ Imports are relative: the builder ships this package as ``code/whisper_inference
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import logging
 import threading
 import time
@@ -24,17 +29,19 @@ from pathlib import Path
 
 from faster_whisper import WhisperModel
 
-from .codecs import DecodedRequest, decode_request
+from . import formats
+from .codecs import DecodedRequest, decode_audio, parse_request
 from .config import ServingConfig
-from .errors import ClientError, NotAcceptable
+from .errors import ClientError
+from .formats import Prediction
 from .model import load_model
 from .parameters import Parameters
+from .recording import transcribe_channels
 from .transcribe import transcribe
 
 logger = logging.getLogger(__name__)
 
 JSON = "application/json"
-_ACCEPTED = frozenset({"", "*/*", "application/*", JSON})
 
 
 @dataclass
@@ -84,37 +91,50 @@ def input_fn(request_body: bytes | str, request_content_type: str | None) -> Inv
     return decode_invocation(request_body, request_content_type, _loaded[0] if _loaded else ServingConfig())
 
 
-def decode_invocation(body: bytes | str, content_type: str | None, config: ServingConfig) -> Invocation:
-    """``input_fn`` with an explicit configuration (the local server's way)."""
-    request = decode_request(body, content_type, config)
-    return Invocation(request, Parameters.from_request(request.parameters, config))
+def decode_invocation(body: bytes | str, content_type: str | None, config: ServingConfig,
+                      attributes: str | None = None) -> Invocation:
+    """``input_fn`` with an explicit configuration and the ``X-Amzn-SageMaker-Custom-Attributes``
+    header (the local server's way): parameters first, since ``channels`` decides the decoding."""
+    payload, raw = parse_request(body, content_type, config, attributes)
+    if payload.form or raw.get("channels") == "separate":
+        # a whole recording, not one of LCA's growing utterances: its last word is not a cut one
+        raw = {"hold_back_cut_word": False, **raw}
+    parameters = Parameters.from_request(raw, config)
+    audio = decode_audio(payload, config, keep_channels=parameters.channels == "separate")
+    return Invocation(DecodedRequest(audio, raw), parameters)
 
 
-def predict_fn(input_data: Invocation, model: Transcriber) -> dict:
-    """Transcribe; the answer is the response body as a dict."""
+def predict_fn(input_data: Invocation, model: Transcriber) -> Prediction:
+    """Transcribe; the answer is the response body as a dict (LCA's), carrying the requested format."""
     if not isinstance(input_data, Invocation):
         raise TypeError(f"predict_fn expects what input_fn returns, not {type(input_data).__name__}")
-    return transcribe(model.model, input_data.request, input_data.parameters, model.config,
-                      input_data.cancelled, input_data.received)
+    params = input_data.parameters
+    # every format but LCA's own JSON is rendered from the segments: decode them in any case
+    run = dataclasses.replace(params, include_segments=True)
+    how = transcribe_channels if params.channels == "separate" else transcribe
+    body = how(model.model, input_data.request, run, model.config, input_data.cancelled, input_data.received)
+    return Prediction(body, params.response_format, params.task, params.include_segments)
 
 
 def output_fn(prediction: dict, accept: str | None) -> str:
-    """Serialise as JSON; LCA sends no Accept header, which the toolkits turn into JSON.
+    """Render in the requested format: the ``response_format`` parameter, else the Accept header.
+
+    LCA sends neither (the toolkits turn a missing Accept into JSON): LCA's JSON, as always.
 
     Raises:
-        NotAcceptable: the client asked for anything that JSON does not satisfy.
+        NotAcceptable: no parameter, and the Accept header admits no format (406).
     """
-    check_accept(accept)
-    return json.dumps(prediction, ensure_ascii=False, separators=(",", ":"))
+    return formats.render(prediction, choose_format(prediction, accept))
+
+
+def choose_format(prediction: dict, accept: str | None, default: str = formats.LCA) -> str:
+    """The format ``output_fn`` renders ``prediction`` in (``default`` for JSON or no Accept)."""
+    return formats.choose(getattr(prediction, "response_format", None), accept, default)
 
 
 def check_accept(accept: str | None) -> None:
-    """Raise :class:`NotAcceptable` unless ``accept`` admits JSON."""
-    if accept is None:
-        return
-    kinds = {part.split(";")[0].strip().lower() for part in accept.split(",")}
-    if not kinds & _ACCEPTED:
-        raise NotAcceptable(f"cannot answer with {accept!r}: responses are {JSON}")
+    """Raise :class:`~.errors.NotAcceptable` unless ``accept`` admits a format the handler renders."""
+    formats.choose(None, accept)
 
 
 __all__ = ["model_fn", "input_fn", "predict_fn", "output_fn", "load_transcriber", "decode_invocation",

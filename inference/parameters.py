@@ -7,6 +7,8 @@ options keep working; a known key with a wrong type or range is a 400.
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
 from faster_whisper.tokenizer import _LANGUAGE_CODES
@@ -15,6 +17,10 @@ from .config import ServingConfig
 from .errors import ClientError
 
 TASKS = ("transcribe", "translate")
+RESPONSE_FORMATS = ("json", "verbose_json", "text", "srt", "vtt")  # OpenAI's; none given: LCA's JSON
+CHANNEL_MODES = ("mix", "separate")
+GRANULARITIES = ("segment", "word")
+_CHANNEL_NAME = re.compile(r"[A-Za-z0-9_.-][A-Za-z0-9 _.-]{0,31}")  # shown in SRT lines and VTT <v> tags
 MAX_BEAM_SIZE = 10
 MAX_TEXT_CHARS = 2000  # initial_prompt / hotwords: tokens are checked against the model later
 _DEFAULT = ServingConfig()
@@ -45,6 +51,11 @@ class Parameters:
             guesses at a half-said word ("10 of quotes" before "10 of clubs"), words LCA
             shows live. The next request, or the final (which ends in silence), has it.
             Switch off for recordings that should keep a last word cut by their end.
+        response_format: ``json``, ``verbose_json``, ``text``, ``srt`` or ``vtt`` (OpenAI's
+            names); ``None`` leaves the choice to the Accept header (LCA's JSON by default).
+        channels: ``mix`` (average the channels, as LCA's mono utterances need) or ``separate``
+            (transcribe each channel of a recording on its own, segments labelled).
+        channel_names: the labels for ``separate`` (default ``ch_0``, ``ch_1``, ...).
     """
 
     language: str | None = None
@@ -61,6 +72,9 @@ class Parameters:
     return_no_speech_prob: bool = False
     include_segments: bool = True
     hold_back_cut_word: bool = True
+    response_format: str | None = None
+    channels: str = "mix"
+    channel_names: tuple[str, ...] | None = None
 
     @classmethod
     def from_request(cls, raw: object, config: ServingConfig | None = None) -> Parameters:
@@ -75,6 +89,8 @@ class Parameters:
             raise ClientError("'parameters' must be a JSON object")
         known = {f.name for f in fields(cls)}
         values = {}
+        if raw.get("timestamp_granularities") is not None:  # OpenAI's way to ask for word timings
+            raw = {"word_timestamps": "word" in _granularities(raw["timestamp_granularities"]), **raw}
         for key, value in raw.items():
             if key in known and value is not None:
                 values[key] = _VALIDATORS[key](key, value)
@@ -143,6 +159,32 @@ def _beam_size(key: str, value: object) -> int:
     return value
 
 
+def _choice(allowed: tuple[str, ...]):
+    def check(key: str, value: object) -> str:
+        if value not in allowed:
+            raise ClientError(f"parameter '{key}' must be one of {', '.join(allowed)}, not {value!r}")
+        return value
+    return check
+
+
+def _granularities(value: object) -> list[str]:
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list) or not values or any(v not in GRANULARITIES for v in values):
+        raise ClientError(f"parameter 'timestamp_granularities' must list {' and/or '.join(GRANULARITIES)}, "
+                          f"not {value!r}")
+    return values
+
+
+def _channel_names(key: str, value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or len(value) > 64:
+        raise ClientError(f"parameter '{key}' must be a list of names, one per channel, not {value!r}")
+    for name in value:
+        if not isinstance(name, str) or not _CHANNEL_NAME.fullmatch(name):
+            raise ClientError(f"parameter '{key}': {name!r} is not a name of 1-32 letters, digits, spaces, "
+                              "'_', '.' or '-'")
+    return tuple(value)
+
+
 _VALIDATORS = {
     "language": _language,
     "task": _task,
@@ -158,6 +200,66 @@ _VALIDATORS = {
     "return_no_speech_prob": _bool,
     "include_segments": _bool,
     "hold_back_cut_word": _bool,
+    "response_format": _choice(RESPONSE_FORMATS),
+    "channels": _choice(CHANNEL_MODES),
+    "channel_names": _channel_names,
 }
 # null means "use the default" except where null is itself a meaningful value
 _NULLABLE = frozenset({"no_speech_threshold"})
+
+
+# --- parameters as text: multipart form fields and X-Amzn-SageMaker-Custom-Attributes ----------
+
+_TEXT_ALIASES = {"prompt": "initial_prompt"}  # OpenAI's field name -> ours
+_TEXT_LISTS = frozenset({"timestamp_granularities", "channel_names"})
+_TEXT_NUMBERS = frozenset({"temperature", "beam_size", "no_speech_threshold"})
+_TEXT_BOOLS = frozenset({"vad_filter", "word_timestamps", "condition_on_previous_text", "without_timestamps",
+                         "return_no_speech_prob", "include_segments", "hold_back_cut_word"})
+
+
+def from_text(fields: Mapping[str, list[str]]) -> dict:
+    """Text fields (``name`` or ``name[]`` -> values) -> a raw ``parameters`` mapping.
+
+    Numbers and booleans are converted when they parse; when they do not, the text is
+    kept so that :meth:`Parameters.from_request` refuses it with its usual message. Lists
+    take repeated fields or one comma-separated value (``channel_names=agent,caller``).
+    """
+    raw: dict = {}
+    for name, values in fields.items():
+        key = name.removesuffix("[]")
+        key = _TEXT_ALIASES.get(key, key)
+        if key in _TEXT_LISTS:
+            raw[key] = [part.strip() for value in values for part in value.split(",") if part.strip()]
+        elif key in _TEXT_NUMBERS:
+            numbers = [_as_number(part.strip()) for part in values[-1].split(",")]
+            raw[key] = numbers if len(numbers) > 1 else numbers[0]
+        elif key in _TEXT_BOOLS:
+            raw[key] = {"true": True, "false": False}.get(values[-1].strip().lower(), values[-1])
+        else:
+            raw[key] = values[-1]
+    return raw
+
+
+def from_attributes(header: str | None) -> dict:
+    """``X-Amzn-SageMaker-Custom-Attributes: response_format=srt;channels=separate`` -> raw parameters.
+
+    Raises:
+        ClientError: a part is not ``key=value``.
+    """
+    fields: dict[str, list[str]] = {}
+    for part in (header or "").split(";"):
+        if not part.strip():
+            continue
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip():
+            raise ClientError(f"X-Amzn-SageMaker-Custom-Attributes: {part.strip()[:40]!r} is not key=value")
+        fields.setdefault(key.strip(), []).append(value.strip())
+    return from_text(fields)
+
+
+def _as_number(text: str) -> float | int | str:
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return int(number) if number.is_integer() and "." not in text else number

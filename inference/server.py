@@ -8,6 +8,12 @@ Routes:
   ``invoke_endpoint`` with ``endpoint_url`` pointing here works unchanged; like
   SageMaker, a failed invocation answers ``ModelError`` (424) carrying the container's
   status and body as ``OriginalStatusCode`` / ``OriginalMessage``.
+* ``POST /v1/audio/transcriptions``: OpenAI's transcription API (the same handler; a
+  multipart request, ``json`` by default, errors in OpenAI's ``{"error": {"message", "type"}}``),
+  so OpenAI's clients work with ``base_url`` pointing at ``/v1``.
+
+Each route also reads parameters from ``X-Amzn-SageMaker-Custom-Attributes``, which
+SageMaker forwards to the container (``response_format=srt;channels=separate``).
 
 Concurrency and bounds (all from the :class:`~.config.ServingConfig`): at most
 ``max_reading`` bodies are received at once, each within ``body_timeout_s`` (else 408);
@@ -36,8 +42,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import handler
-from .codecs import MAX_PAYLOAD_BYTES
+from . import formats, handler
 from .config import ServingConfig
 from .errors import ClientError, Overloaded, PayloadTooLarge
 from .model import Cancelled
@@ -45,7 +50,8 @@ from .model import Cancelled
 logger = logging.getLogger(__name__)
 
 VARIANT = "AllTraffic"
-_DRAIN_LIMIT = 4 * MAX_PAYLOAD_BYTES
+ATTRIBUTES = "x-amzn-sagemaker-custom-attributes"
+_DRAIN_MAX = 64 << 20  # past the limit, bytes read and dropped so the client sees the 413 (see _read_body)
 
 
 class Admission:
@@ -128,16 +134,21 @@ def create_app(model_dir: str | Path, config: ServingConfig | None = None,
         return JSONResponse({"error": reason}, status_code=503)
 
     async def invocations(request: Request) -> Response:
-        status, body = await _invoke(state, request)
+        status, body, media_type = await _invoke(state, request)
+        return Response(body, status_code=status, media_type=media_type)
+
+    async def openai_transcriptions(request: Request) -> Response:
+        status, body, media_type = await _invoke(state, request, default_format="json")
         if status == 200:
-            return Response(body, media_type=handler.JSON)
-        return Response(body, status_code=status, media_type=handler.JSON)
+            return Response(body, media_type=media_type)
+        kind = "invalid_request_error" if status < 500 else "server_error"
+        error = {"message": json.loads(body)["error"], "type": kind, "param": None, "code": None}
+        return JSONResponse({"error": error}, status_code=status)
 
     async def runtime_invocations(request: Request) -> Response:
-        status, body = await _invoke(state, request)
+        status, body, media_type = await _invoke(state, request)
         if status == 200:
-            return Response(body, media_type=handler.JSON,
-                            headers={"x-Amzn-Invoked-Production-Variant": VARIANT})
+            return Response(body, media_type=media_type, headers={"x-Amzn-Invoked-Production-Variant": VARIANT})
         kind = "client" if status < 500 else "server"
         name = request.path_params["name"]
         error = {
@@ -154,37 +165,40 @@ def create_app(model_dir: str | Path, config: ServingConfig | None = None,
         Route("/ping", ping, methods=["GET"]),
         Route("/invocations", invocations, methods=["POST"]),
         Route("/endpoints/{name}/invocations", runtime_invocations, methods=["POST"]),
+        Route("/v1/audio/transcriptions", openai_transcriptions, methods=["POST"]),
         *extra_routes,
     ], lifespan=lifespan)
     app.state.server = state
     return app
 
 
-async def _invoke(state: ServerState, request: Request) -> tuple[int, bytes]:
-    """One invocation through the handler hooks -> (status, JSON body)."""
+async def _invoke(state: ServerState, request: Request, default_format: str = formats.LCA) -> tuple[int, bytes, str]:
+    """One invocation through the handler hooks -> (status, body, media type); errors are JSON."""
+    accept = request.headers.get("accept")
     try:
         if state.transcriber is None:
             raise ClientError("model not loaded yet; wait for /ping to answer 200", 503)
-        handler.check_accept(request.headers.get("accept"))
+        handler.check_accept(accept)
         body = await _receive(state, request)
         state.admission.enter()  # a place for work, taken only once the body is in
     except ClientError as exc:
-        return exc.status, _error_body(exc.message)
+        return exc.status, _error_body(exc.message), handler.JSON
     except ClientDisconnect:
-        return 400, _error_body("client disconnected")
+        return 400, _error_body("client disconnected"), handler.JSON
     try:
         data = await run_in_threadpool(handler.decode_invocation, body, request.headers.get("content-type"),
-                                       state.config)
+                                       state.config, request.headers.get(ATTRIBUTES))
         del body  # the decoded audio is all the worker needs
         prediction = await _predict(state, request, data)
-        return 200, handler.output_fn(prediction, request.headers.get("accept")).encode()
+        fmt = handler.choose_format(prediction, accept, default_format)
+        return 200, formats.render(prediction, fmt).encode(), formats.MEDIA_TYPES[fmt]
     except ClientError as exc:
-        return exc.status, _error_body(exc.message)
+        return exc.status, _error_body(exc.message), handler.JSON
     except (ClientDisconnect, Cancelled):
-        return 400, _error_body("client disconnected")  # nobody reads it; keeps the log quiet
+        return 400, _error_body("client disconnected"), handler.JSON  # nobody reads it; keeps the log quiet
     except Exception as exc:
         logger.exception("invocation failed")
-        return 500, _error_body(f"internal error: {type(exc).__name__}: {exc}")
+        return 500, _error_body(f"internal error: {type(exc).__name__}: {exc}"), handler.JSON
     finally:
         state.admission.leave()
 
@@ -193,7 +207,7 @@ async def _receive(state: ServerState, request: Request) -> bytes:
     """The body, read within the body timeout, holding one of the ``max_reading`` places meanwhile."""
     state.reading.enter()
     try:
-        return await asyncio.wait_for(_read_body(request), state.config.body_timeout_s)
+        return await asyncio.wait_for(_read_body(request, state.config.max_payload_bytes), state.config.body_timeout_s)
     except asyncio.TimeoutError:
         raise ClientError(f"the request body did not arrive within {state.config.body_timeout_s:g} s "
                           "(WHISPER_BODY_TIMEOUT_S)", 408) from None
@@ -226,25 +240,27 @@ async def _disconnected(request: Request) -> None:
         pass
 
 
-async def _read_body(request: Request) -> bytes:
-    """The body, keeping at most SageMaker's 6 MB in memory.
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The body, keeping at most ``limit`` bytes (``WHISPER_MAX_PAYLOAD_BYTES``) in memory.
 
-    An oversize body is read to its end and dropped (up to ``_DRAIN_LIMIT``) before the
-    413 goes out: answering mid-upload makes most clients report a broken pipe instead
-    of the error.
+    An oversize body is read to its end and dropped (up to 4x the limit, at most 64 MiB
+    beyond it) before the 413 goes out: answering mid-upload makes most clients report a
+    broken pipe instead of the error.
     """
+    drain = limit + min(3 * limit, _DRAIN_MAX)
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > _DRAIN_LIMIT:
-        raise PayloadTooLarge(f"payload is {declared} bytes; the limit is {MAX_PAYLOAD_BYTES} (6 MB)")
+    if declared and declared.isdigit() and int(declared) > drain:
+        raise PayloadTooLarge(f"payload is {declared} bytes; the limit is {limit} (WHISPER_MAX_PAYLOAD_BYTES)")
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size <= MAX_PAYLOAD_BYTES:
+        if size <= limit:
             chunks.append(chunk)
-        elif size > _DRAIN_LIMIT:
+        elif size > drain:
             break
-    if size > MAX_PAYLOAD_BYTES:
-        raise PayloadTooLarge(f"payload of {size} bytes or more exceeds the limit of {MAX_PAYLOAD_BYTES} (6 MB)")
+    if size > limit:
+        raise PayloadTooLarge(f"payload of {size} bytes or more exceeds the limit of {limit} "
+                              "(WHISPER_MAX_PAYLOAD_BYTES)")
     return b"".join(chunks)
 
 

@@ -39,9 +39,9 @@ class HttpAnswer:
 
 
 def post(url: str, body: bytes, content_type: str | None = "application/json",
-         accept: str | None = None, timeout: float = 120) -> HttpAnswer:
+         accept: str | None = None, timeout: float = 120, headers: dict | None = None) -> HttpAnswer:
     """POST with urllib; 4xx/5xx come back as answers, not exceptions."""
-    headers = {}
+    headers = dict(headers or {})
     if content_type is not None:
         headers["Content-Type"] = content_type
     if accept is not None:

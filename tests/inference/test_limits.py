@@ -307,3 +307,27 @@ def test_decoded_size_bombs_are_413_with_bounded_memory(fmt, seconds, rate, chan
     assert err.status == 413 and "WHISPER_MAX_AUDIO_S" in err.message, err.message
     # the body (and its base64) plus at most the allowed duration at 16 kHz, a few copies
     assert peak < 4 * len(body) + 4 * 4 * SAMPLE_RATE * CONFIG.max_audio_s, peak
+
+
+@pytest.mark.parametrize("fmt, rate, channels, blank, bound", [
+    ("WAV", 16000, 1, False, 1.2),  # the header's length: one array, filled in place
+    ("WAV", 8000, 2, False, 1.3),  # LCA's calls: mixed and resampled block by block
+    ("FLAC", 48000, 2, False, 1.3),
+    ("FLAC", 16000, 1, True, 1.6),  # no length in the header: grown by half, in place
+])
+def test_decoding_a_long_recording_peaks_at_one_float32_copy(fmt, rate, channels, blank, bound):
+    seconds = 100.0
+    noise = np.random.default_rng(0).normal(0, 3000, (int(seconds * rate), channels)).astype(np.int16)
+    buf = io.BytesIO()
+    soundfile.write(buf, noise, rate, format=fmt)
+    body = blank_flac_length(buf.getvalue()) if blank else buf.getvalue()
+    one_copy = seconds * SAMPLE_RATE * 4  # float32 at 16 kHz, mono
+    tracemalloc.start()
+    try:
+        audio = codecs.decode_audio(codecs.AudioPayload(body), CONFIG)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert audio.shape == (int(seconds * SAMPLE_RATE),) and audio.flags["C_CONTIGUOUS"]
+    # a list of blocks and their concatenation, as decoding was before, peaks at 2.0x
+    assert peak < bound * one_copy, peak / one_copy

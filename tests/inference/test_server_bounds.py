@@ -4,6 +4,7 @@ cancel their work, and SIGTERM drains, then exits."""
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 import signal
@@ -17,6 +18,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import soundfile
 from inference_testlib import (
     REPO,
     SERVER_ENV,
@@ -34,6 +36,7 @@ from inference.handler import Transcriber
 from inference.listener import _IdleTimeoutH11
 from inference.server import create_app
 from replay.lca_audio import wav_bytes
+from replay.wer import wer
 
 
 def slow_client(url: str, declared: int = 100_000, sent: bytes = b'{"audio_input": [',
@@ -202,3 +205,30 @@ def test_sigterm_drains_admitted_work_then_exits(model_dir, short_wav, tmp_path,
     else:
         # then at most one decoder call (seconds; more on a loaded 2-core machine) before it exits
         assert status != 200 and grace <= stopped_after < grace + 30, (status, stopped_after, log.read_text()[-2000:])
+
+
+def test_payload_limit_is_configurable_for_asynchronous_endpoints(model_dir, transcriber, jfk, server):
+    # 35 s of 48 kHz stereo WAV (JFK, then silence): 6.7 MB, above SageMaker real-time's 6 MB
+    speech = np.repeat(np.repeat(wav_pcm(jfk.path), 3)[:, None], 2, axis=1)
+    pcm = np.zeros((35 * 48000, 2), dtype=np.int16)
+    pcm[:len(speech)] = speech
+    body = wav_bytes_at(pcm, 48000)
+    assert 6 * 1024 * 1024 < len(body) < 8 * 1024 * 1024
+    refused = post(f"{server.url}/invocations", body, "audio/wav")  # the default: SageMaker real-time's limit
+    assert refused.status == 413 and "WHISPER_MAX_PAYLOAD_BYTES" in refused.json()["error"]
+    config = ServingConfig(max_payload_bytes=8 * 1024 * 1024)
+    app = create_app(model_dir, config, load=lambda path, c: Transcriber(transcriber.model, c))
+    with thread_server(app) as url:
+        answer = post(f"{url}/invocations", body, "audio/wav", accept="text/plain")
+    assert answer.status == 200, answer.body
+    assert wer([jfk.reference], [answer.body.decode()]) <= 0.1, answer.body
+
+
+def wav_pcm(path) -> np.ndarray:
+    return soundfile.read(str(path), dtype="int16")[0]
+
+
+def wav_bytes_at(pcm: np.ndarray, rate: int) -> bytes:
+    buf = io.BytesIO()
+    soundfile.write(buf, pcm, rate, format="WAV", subtype="PCM_16")
+    return buf.getvalue()

@@ -9,6 +9,8 @@ own calling conventions (JSON bodies handed over as ``str``, Accept defaulting t
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import shutil
 import subprocess
@@ -17,6 +19,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import srt
+import webvtt
 
 from replay.wer import wer
 
@@ -76,6 +80,10 @@ def test_handler_service_transcribes_lca_and_raw_requests(artifact_dir: Path, jf
         [short.path.read_bytes().decode("latin-1"), {"Content-Type": "audio/wav", "Accept": "*/*"}],
         ['{"audio_input": [1, 2', {"Content-Type": "application/json"}],
         [lca, {"Content-Type": "application/json", "Accept": "text/csv"}],
+        [short.path.read_bytes().decode("latin-1"), {"Content-Type": "audio/wav", "Accept": "text/vtt"}],
+        [json.dumps({"audio_data": base64.b64encode(short.path.read_bytes()).decode(),
+                     "parameters": {"response_format": "srt"}}),
+         {"Content-Type": "application/json", "Accept": "application/x-subrip"}],
     ]
     proc = subprocess.run([sys.executable, "-c", script], input=json.dumps(requests), capture_output=True,
                           text=True, cwd=artifact_dir, timeout=300, env={"PATH": "/usr/bin:/bin", "HOME": "/tmp"})
@@ -93,3 +101,10 @@ def test_handler_service_transcribes_lca_and_raw_requests(artifact_dir: Path, jf
     # the toolkit turns every exception into a 400 PredictionException carrying our message
     assert answers[2][0] == 400 and "malformed JSON" in answers[2][2]
     assert answers[3][0] == 400 and "cannot answer with 'text/csv'" in answers[3][2]
+    # other formats through the toolkit: the Accept header, or the parameter carried from input_fn to output_fn
+    status, content_type, body = answers[4]
+    assert (status, content_type) == (200, "text/vtt") and body.startswith("WEBVTT\n\n")
+    assert wer([short.reference], [" ".join(c.text for c in webvtt.from_buffer(io.StringIO(body)).captions)]) <= 0.2
+    status, content_type, body = answers[5]
+    assert (status, content_type) == (200, "application/x-subrip")
+    assert wer([short.reference], [" ".join(c.content for c in srt.parse(body))]) <= 0.2
