@@ -23,6 +23,7 @@ from inference.config import ServingConfig
 from inference.errors import ClientError
 from inference.parameters import Parameters
 from replay import clips as replay_clips
+from replay.lca_audio import lca_request_body
 from replay.wer import wer
 
 NAMES = ("caller", "agent")  # LCA's order: channel 0 is the caller
@@ -138,3 +139,12 @@ def test_kept_channels_average_to_the_mono_mix(call):
     quiet = pcm[int(turn["start_s"] * 8000):int(turn["end_s"] * 8000), 0]
     spoken = apart[1, int(turn["start_s"] * 16000):int(turn["end_s"] * 16000)]
     assert np.abs(quiet).max() < 0.01 and np.abs(spoken).max() > 0.1
+
+
+def test_whole_recordings_keep_their_last_word_by_default(jfk):
+    wav, config = jfk.path.read_bytes(), ServingConfig()
+    separate = handler.decode_invocation(wav, "audio/wav", config, "channels=separate")
+    lca = handler.decode_invocation(lca_request_body(wav), "application/json", config)
+    kept = handler.decode_invocation(wav, "audio/wav", config, "channels=separate;hold_back_cut_word=true")
+    assert not separate.parameters.hold_back_cut_word  # a recording's end cuts no word
+    assert lca.parameters.hold_back_cut_word and kept.parameters.hold_back_cut_word  # LCA's partials, or asked

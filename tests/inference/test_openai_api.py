@@ -16,7 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from inference_testlib import post
 
-from inference import multipart
+from inference import handler, multipart
+from inference.config import ServingConfig
 from inference.errors import ClientError
 from replay.wer import wer
 
@@ -176,3 +177,11 @@ def test_parser_fuzz_only_client_errors(body):
         multipart.parse_form(body, "b0und")
     except ClientError as exc:
         assert exc.status == 400
+
+
+def test_multipart_is_a_whole_recording(jfk):
+    body, content_type = form(jfk, prompt="Kennedy", temperature="0.0,0.2", channel_names="a,b", model="x")
+    data = handler.decode_invocation(body, content_type, ServingConfig())
+    assert not data.parameters.hold_back_cut_word  # its end cuts no word
+    assert (data.parameters.initial_prompt, data.parameters.temperature) == ("Kennedy", (0.0, 0.2))
+    assert data.parameters.channel_names == ("a", "b") and data.request.audio.ndim == 1
