@@ -108,7 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .async_invocations import AsyncInvocations
 
             concurrent = args.async_max_concurrent or config.workers
-            routes = AsyncInvocations(dataclasses.replace(asynchronous, max_concurrent=concurrent)).routes()
+            routes = AsyncInvocations(dataclasses.replace(asynchronous, max_concurrent=concurrent,
+                                                          max_input_bytes=config.max_payload_bytes)).routes()
         serve(create_app(args.model_dir, config, extra_routes=routes), args.host, args.port, config)
     except Exception as exc:  # a CLI: one line, the traceback only with --debug
         if args.debug:

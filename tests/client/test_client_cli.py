@@ -7,7 +7,9 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+import soundfile
 from client_testlib import BUCKET, REPO
 
 from client.__main__ import main
@@ -33,6 +35,27 @@ def test_a_recording_is_uploaded_once_and_transcribed(endpoint_url, aws_environm
     assert transcribe([str(jfk.path), "--prefix", "calls"], endpoint_url) == 0
     assert json.loads(capsys.readouterr().out)["text"] == json.loads(out.read_text())["text"]
     assert len(s3.list_objects_v2(Bucket=BUCKET, Prefix="calls/inputs/")["Contents"]) == 1
+
+
+def test_a_stereo_call_comes_back_as_labelled_text(endpoint_url, aws_environment, clips, tmp_path, capsys):
+    """Agent on the left channel, caller on the right, taking turns: each line is labelled."""
+    agent, caller = (next(c for c in clips if c.name == name) for name in ("goforward", "librivox-0930"))
+    left, rate = soundfile.read(agent.path, dtype="int16")
+    right, _ = soundfile.read(caller.path, dtype="int16")
+    pause = np.zeros(rate, dtype=np.int16)
+    call = np.stack([np.concatenate([left, pause, np.zeros_like(right), pause]),
+                     np.concatenate([np.zeros_like(left), pause, right, pause])], axis=1)
+    recording = tmp_path / "call.flac"
+    soundfile.write(recording, call, rate)
+    assert transcribe([str(recording), "--format", "text", "--channels", "separate",
+                       "--channel-names", "agent,caller"], endpoint_url) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    said = {name: " ".join(line.split(": ", 1)[1] for line in lines if line.startswith(f"{name}: "))
+            for name in ("agent", "caller")}
+    assert all(line.startswith(("agent: ", "caller: ")) for line in lines), lines
+    assert lines[0].startswith("agent: "), "segments in the order they were said"
+    assert wer([agent.reference], [said["agent"]]) <= 0.25, said
+    assert wer([caller.reference], [said["caller"]]) <= 0.2, said
 
 
 def test_a_recording_the_endpoint_cannot_decode_is_one_error_line(endpoint_url, aws_environment, tmp_path,

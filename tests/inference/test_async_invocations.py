@@ -157,6 +157,20 @@ def test_an_inline_body_with_our_inference_id(aws, runtime, clips):
     assert "inputLocation" not in notification(aws, "success", "call-42-agent")["requestParameters"]
 
 
+def test_custom_attributes_choose_the_format(aws, runtime, jfk):
+    source = upload(aws, "in/jfk.wav", jfk.path.read_bytes())
+    answer = runtime.invoke_endpoint_async(EndpointName="whisper", InputLocation=source, ContentType="audio/wav",
+                                           CustomAttributes="response_format=srt")
+    result = wait_for_object(aws, answer["OutputLocation"])
+    assert result["ContentType"].startswith("application/x-subrip")
+    cues = result["Body"].read().decode().strip().split("\n\n")
+    assert cues[0].startswith("1\n00:00:00,") and " --> " in cues[0].splitlines()[1]
+    words = " ".join(" ".join(cue.splitlines()[2:]) for cue in cues)
+    assert wer([jfk.reference], [words]) <= 0.15, words
+    event = notification(aws, "success", answer["InferenceId"])
+    assert event["responseParameters"]["contentType"] == result["ContentType"]
+
+
 # --- failures ------------------------------------------------------------------------------
 
 def test_bad_audio_lands_in_the_failure_path_and_the_error_topic(aws, runtime):
