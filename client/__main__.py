@@ -11,7 +11,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .recording import CONTENT_TYPES, FORMATS, Job, transcribe
+from inference.formats import FORMATS  # the response formats the endpoint renders (one list)
+
+from .recording import CONTENT_TYPES, Job, transcribe
 
 EPILOG = """\
 The recording is uploaded to s3://BUCKET/PREFIX/inputs/<sha256>.<ext> (once per content),

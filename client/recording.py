@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CONTENT_TYPES = {".wav": "audio/wav", ".flac": "audio/flac", ".ogg": "audio/ogg", ".mp3": "audio/mpeg"}
-FORMATS = ("json", "verbose_json", "text", "srt", "vtt")  # the container's response_format values
 
 
 class TranscriptionFailed(Exception):
@@ -30,7 +29,7 @@ class Job:
         recording: a WAV, FLAC, OGG or MP3 file.
         endpoint: the SageMaker endpoint's name.
         bucket, prefix: where the recording is uploaded (``<prefix>/inputs/<sha256><suffix>``).
-        response_format: one of :data:`FORMATS`; None: the endpoint's JSON.
+        response_format: one of ``inference.formats.FORMATS``; None: the endpoint's JSON.
         channels: ``mix`` (average the channels) or ``separate`` (transcribe each channel on its
             own, segments labelled with ``channel_names``, else ``ch_0``, ``ch_1``, ...).
         timeout_s: how long to wait for the result.
