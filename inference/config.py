@@ -24,6 +24,8 @@ VARIABLES = {
     "WHISPER_WINDOW_FILL": "window_fill",
     "WHISPER_MAX_AUDIO_S": "max_audio_s",
     "WHISPER_MAX_PAYLOAD_BYTES": "max_payload_bytes",
+    "WHISPER_PIPELINE": "pipeline",
+    "WHISPER_BATCH_SIZE": "batch_size",
     "WHISPER_MIN_SAMPLE_RATE": "min_sample_rate",
     "WHISPER_MAX_SAMPLE_RATE": "max_sample_rate",
     "WHISPER_MAX_CHANNELS": "max_channels",
@@ -73,6 +75,8 @@ class ServingConfig:
     s3_read_timeout_s: float = 5.0
     s3_max_attempts: int = 2
     max_payload_bytes: int = 6 * 1024 * 1024  # SageMaker real-time's request limit; async allows 1 GB
+    pipeline: str = "auto"  # recordings (over a minute): batched on a GPU, sequential on CPU
+    batch_size: int = 8
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServingConfig:
@@ -109,6 +113,8 @@ class ServingConfig:
             s3_read_timeout_s=env.number("WHISPER_S3_READ_TIMEOUT_S", d.s3_read_timeout_s, 0.1, 300),
             s3_max_attempts=env.integer("WHISPER_S3_MAX_ATTEMPTS", d.s3_max_attempts, 1, 10),
             max_payload_bytes=env.integer("WHISPER_MAX_PAYLOAD_BYTES", d.max_payload_bytes, 1024, 1 << 30),
+            pipeline=env.choice("WHISPER_PIPELINE", d.pipeline, ("auto", "sequential", "batched")),
+            batch_size=env.integer("WHISPER_BATCH_SIZE", d.batch_size, 1, 256),
         ).checked()
 
     def checked(self) -> ServingConfig:

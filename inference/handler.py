@@ -30,14 +30,15 @@ from pathlib import Path
 from faster_whisper import WhisperModel
 
 from . import formats
+from .audio import SAMPLE_RATE
 from .codecs import DecodedRequest, decode_audio, parse_request
 from .config import ServingConfig
 from .errors import ClientError
 from .formats import Prediction
 from .model import load_model
-from .parameters import Parameters
+from .parameters import RECORDING_DEFAULTS, Parameters
 from .recording import transcribe_channels
-from .transcribe import transcribe
+from .transcribe import LONG_AUDIO_S, transcribe
 
 logger = logging.getLogger(__name__)
 
@@ -96,11 +97,11 @@ def decode_invocation(body: bytes | str, content_type: str | None, config: Servi
     """``input_fn`` with an explicit configuration and the ``X-Amzn-SageMaker-Custom-Attributes``
     header (the local server's way): parameters first, since ``channels`` decides the decoding."""
     payload, raw = parse_request(body, content_type, config, attributes)
-    if payload.form or raw.get("channels") == "separate":
-        # a whole recording, not one of LCA's growing utterances: its last word is not a cut one
-        raw = {"hold_back_cut_word": False, **raw}
     parameters = Parameters.from_request(raw, config)
     audio = decode_audio(payload, config, keep_channels=parameters.channels == "separate")
+    if payload.form or parameters.channels == "separate" or audio.shape[-1] > LONG_AUDIO_S * SAMPLE_RATE:
+        # a whole recording, not one of LCA's growing utterances: the defaults for recordings
+        parameters = Parameters.from_request({**RECORDING_DEFAULTS, **raw}, config)
     return Invocation(DecodedRequest(audio, raw), parameters)
 
 

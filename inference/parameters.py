@@ -26,6 +26,14 @@ MAX_TEXT_CHARS = 2000  # initial_prompt / hotwords: tokens are checked against t
 _DEFAULT = ServingConfig()
 
 
+# The defaults are chosen for LCA's live utterances. A whole recording (a file sent as
+# OpenAI's form, transcribed per channel, or longer than any live request) has no cut
+# last word to hold back. VAD stays on: it keeps segment times on speech (subtitles) and
+# skips silence, but Silero can miss a noisy speaker Whisper hears (a 10-minute call in
+# bench/RESULTS.md); such recordings are better sent with vad_filter=false.
+RECORDING_DEFAULTS = {"hold_back_cut_word": False}
+
+
 @dataclass(frozen=True)
 class Parameters:
     """What one request asks of the model (see ``inference/README.md`` for the defaults' numbers).

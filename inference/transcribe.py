@@ -20,6 +20,7 @@ from .codecs import DecodedRequest
 from .config import ServingConfig
 from .cut_word import ends_in_speech, hold_back
 from .errors import ClientError, Overloaded
+from .long_audio import pipeline_for, transcribe_blocks
 from .model import CONTEXT_TOKENS, MAX_PROMPT_TOKENS, RequestScope, prompt_tokens, request_scope
 from .parameters import Parameters
 
@@ -36,6 +37,9 @@ _MIN_LOST_SPEECH_S = 1.0
 # 0.1 s of audio, on which Whisper invents "Thank you very much." No word fits in 250 ms.
 _VAD_OPTIONS = {"min_silence_duration_ms": 160, "min_speech_duration_ms": 250}
 _BASE_TOKENS, _TOKENS_PER_S = 12, 6
+# Longer than any request LCA can send (6 MB of its JSON holds ~50 s): a recording, which
+# goes through long_audio's blocks and the configured pipeline instead of the live path.
+LONG_AUDIO_S = 60.0
 _WORD = re.compile(r"[\w']+")
 
 
@@ -60,6 +64,8 @@ def transcribe(model: WhisperModel, request: DecodedRequest, params: Parameters,
                          "(WHISPER_DECODE_BUDGET_S) for a worker; retry later")
     scope = RequestScope(config.margin_frames, config.window_fill, deadline, config.decode_budget_s,
                          cancelled or threading.Event())
+    if request.seconds > LONG_AUDIO_S:
+        return _transcribe_recording(model, request, params, scope, config)
     cut = params.hold_back_cut_word and ends_in_speech(request.audio)
     decoding = dataclasses.replace(params, word_timestamps=True) if cut else params  # hold_back needs the timings
     segments, info = _run(model, request, decoding, scope)
@@ -86,6 +92,16 @@ def check_prompt(model: WhisperModel, params: Parameters) -> None:
     if used > MAX_PROMPT_TOKENS:
         raise ClientError(f"'initial_prompt' and 'hotwords' take {used} tokens together; the decoder's prompt "
                           f"holds at most {MAX_PROMPT_TOKENS} (half of its {CONTEXT_TOKENS}-token context)")
+
+
+def _transcribe_recording(model: WhisperModel, request: DecodedRequest, p: Parameters, scope: RequestScope,
+                          config: ServingConfig) -> dict:
+    """A recording: block by block through the configured pipeline, no live-path retries or hold-back."""
+    name, run = pipeline_for(model, config.pipeline, model.model.device, config.batch_size)
+    with request_scope(scope):
+        segments, info = transcribe_blocks(run, request.audio, **_options(p, request.seconds))
+    logger.info("%.0f s recording transcribed with the %s pipeline", request.seconds, name)
+    return build_response(segments, info.language, request.seconds, p)
 
 
 def _options(p: Parameters, seconds: float) -> dict:

@@ -141,10 +141,16 @@ def test_kept_channels_average_to_the_mono_mix(call):
     assert np.abs(quiet).max() < 0.01 and np.abs(spoken).max() > 0.1
 
 
-def test_whole_recordings_keep_their_last_word_by_default(jfk):
+def test_whole_recordings_take_the_recording_defaults(jfk):
     wav, config = jfk.path.read_bytes(), ServingConfig()
     separate = handler.decode_invocation(wav, "audio/wav", config, "channels=separate")
     lca = handler.decode_invocation(lca_request_body(wav), "application/json", config)
     kept = handler.decode_invocation(wav, "audio/wav", config, "channels=separate;hold_back_cut_word=true")
-    assert not separate.parameters.hold_back_cut_word  # a recording's end cuts no word
-    assert lca.parameters.hold_back_cut_word and kept.parameters.hold_back_cut_word  # LCA's partials, or asked
+    long = np.tile(soundfile.read(str(jfk.path), dtype="int16")[0], 7)  # 77 s: longer than any live request
+    buffer = io.BytesIO()
+    soundfile.write(buffer, long, 16000, format="WAV")
+    mixed = handler.decode_invocation(buffer.getvalue(), "audio/wav", ServingConfig(max_payload_bytes=8 << 20))
+    for recording in (separate, mixed):  # a recording's end cuts no word
+        assert not recording.parameters.hold_back_cut_word and recording.parameters.vad_filter
+    assert lca.parameters.hold_back_cut_word  # LCA's utterances
+    assert kept.parameters.hold_back_cut_word  # or asked

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import tracemalloc
 
 import numpy as np
 import pytest
 import soundfile
 
+from inference.codecs import DecodedRequest
 from inference.long_audio import SAMPLE_RATE, block_bounds, pipeline_for, transcribe_blocks
+from inference.parameters import Parameters
+from inference.transcribe import LONG_AUDIO_S, transcribe
 from replay.wer import wer
 
 PAUSE_S = 1.0
@@ -91,3 +96,16 @@ def test_blocks_keep_the_pipelines_work_independent_of_the_length(transcriber, r
     blocks = {len(a): peak(lambda a=a: transcribe_blocks(run, a, block_s=30.0, **options)) for a in (minute, three)}
     assert whole > 3 * minute.nbytes and whole > 1.5 * blocks[len(minute)], (whole, blocks)
     assert blocks[len(three)] < 1.25 * blocks[len(minute)], blocks
+
+
+@pytest.mark.parametrize("pipeline", ["sequential", "batched"])
+def test_requests_longer_than_a_live_one_take_the_configured_pipeline(transcriber, recording, pipeline, caplog):
+    audio, reference, _ = recording
+    assert len(audio) / SAMPLE_RATE > LONG_AUDIO_S
+    config = dataclasses.replace(transcriber.config, pipeline=pipeline, max_audio_s=600)
+    with caplog.at_level(logging.INFO, logger="inference.transcribe"):
+        body = transcribe(transcriber.model, DecodedRequest(audio), Parameters(language="en"), config)
+    assert f"with the {pipeline} pipeline" in caplog.text
+    assert wer([reference], [body["text"]]) <= WER_BOUND, body["text"]
+    assert body["duration"] == pytest.approx(len(audio) / SAMPLE_RATE, abs=0.01)
+    assert body["segments"][-1]["end"] <= body["duration"] + 0.05
