@@ -3,9 +3,10 @@
 NAME is any of ``inference`` (handler latency/WER vs LCA's original), ``builder``
 (package+upload vs plain boto3, no-op rebuild), ``capacity`` (simultaneous LCA calls
 per instance vs the original), ``phantoms`` (phantom words and lost finals on LCA's
-request stream, ours vs the original) and ``corpus-wer`` (WER with 95 % intervals per
-source on the larger multi-speaker corpus; the longest, ~10 min on 2 cores); none means
-all five. Each is also runnable alone as ``python -m bench.<module>`` with its own options.
+request stream, ours vs the original), ``corpus-wer`` (WER with 95 % intervals per
+source on the larger multi-speaker corpus; the longest, ~10 min on 2 cores) and
+``long-recording`` (a 10-minute two-channel call: real-time factor, WER and peak memory
+vs faster-whisper's plain transcribe); none means all six. Each is also runnable alone as ``python -m bench.<module>`` with its own options.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ BENCHMARKS = {
     "capacity": "bench.capacity",
     "phantoms": "bench.phantom_rate",
     "corpus-wer": "bench.corpus_wer",
+    "long-recording": "bench.long_recording",
 }
 
 

@@ -52,6 +52,10 @@ def pipeline_for(model: WhisperModel, name: str, device: str, batch_size: int) -
     def run(audio: np.ndarray, **options):
         # batching decodes chunks independently: there is no previous text to condition on
         options.pop("condition_on_previous_text", None)
+        # and each chunk once: a token budget cuts its tail off for good (the sequential
+        # pipeline goes on from the last timestamp). Measured on 4 minutes of the corpus's
+        # calls: 361 words out with the live path's 192 tokens, 385 without a cap.
+        options["max_new_tokens"] = None
         if not options.get("vad_filter", True):  # without VAD's chunks it needs them given: 30 s windows
             seconds = len(audio) / SAMPLE_RATE
             options["clip_timestamps"] = [{"start": t, "end": min(t + _WINDOW_S, seconds)}
