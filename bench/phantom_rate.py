@@ -1,9 +1,10 @@
 """Phantom words and lost finals on LCA's request stream: ours vs LCA's original handler, one run.
 
-    python -m bench.phantom_rate [--quick] [--clips a,b] [--ours MODULE] [--json PATH]
+    python -m bench.phantom_rate [--quick | --clips a,b | --corpus N] [--ours MODULE] [--json PATH]
 
 Every clip becomes LCA's partials (the growing utterance, once a second) and its final
-(``bench.lca_workload``); the requests go to each handler in turn (interleaved, so
+(``bench.lca_workload``): the 12 clips by default, or every Nth utterance of each source of
+the larger corpus (``--corpus N``); the requests go to each handler in turn (interleaved, so
 background load hits both alike). Prints, per handler, phantom partials and finals
 (``replay.phantoms``), finals lost (no text), WER of the finals and the p50 request time.
 """
@@ -19,8 +20,9 @@ from collections.abc import Sequence
 from dataclasses import asdict
 
 from bench import lca_workload, original_handler
+from bench.corpus_wer import load_corpus
 from bench.handler_runner import HookHandler, Run, format_table, run_interleaved
-from replay.clips import QUICK_CLIPS, installed_model_dir, load_clips
+from replay.clips import QUICK_CLIPS, SpeechClip, installed_model_dir, load_clips
 from replay.phantoms import PhantomTally, Utterance, tally
 
 OURS_MODULE = "inference.handler"
@@ -61,6 +63,11 @@ def measure(model_dir, clips: Sequence, ours_module: str = OURS_MODULE) -> dict:
     return results
 
 
+def corpus_clips(every: int) -> list[SpeechClip]:
+    """Every ``every``-th utterance of each corpus source, as clips."""
+    return [SpeechClip(e["name"], e["path"], e["reference"], e["seconds"]) for e in load_corpus(every)]
+
+
 def format_results(results: dict) -> str:
     base, ours = results["original"], results["ours"]
     rows = [("metric", "original", "ours", "")]
@@ -87,12 +94,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.phantom_rate", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help=f"only the clips {', '.join(QUICK_CLIPS)}")
     parser.add_argument("--clips", help="comma-separated clip names (default: all)")
+    parser.add_argument("--corpus", type=int, metavar="N", help="every Nth utterance of each corpus source instead")
     parser.add_argument("--ours", default=OURS_MODULE, metavar="MODULE", help="the hook module measured as ours")
     parser.add_argument("--json", help="also write the figures here")
     args = parser.parse_args(argv)
+    if args.corpus is not None and (args.corpus < 1 or args.quick or args.clips):
+        parser.error("--corpus takes a positive N and excludes --quick and --clips")
     try:
         names = QUICK_CLIPS if args.quick else (tuple(args.clips.split(",")) if args.clips else None)
-        results = measure(installed_model_dir(), load_clips(names), args.ours)
+        clips = corpus_clips(args.corpus) if args.corpus else load_clips(names)
+        results = measure(installed_model_dir(), clips, args.ours)
     except Exception as exc:  # a CLI: one line
         print(f"ERROR: {exc}", file=sys.stderr)
         return 1

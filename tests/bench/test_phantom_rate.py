@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bench.handler_runner import Call, Run
 from bench.lca_workload import LcaRequest
 from bench.phantom_rate import lost_finals, run_phantoms
@@ -28,3 +30,20 @@ def test_partials_are_judged_against_their_clips_reference_and_final():
     assert (counted.phantom_partials, counted.partials) == (2, 4)
     assert (counted.phantom_finals, counted.finals) == (0, 1)
     assert lost_finals(run) == 2
+
+
+def test_the_corpus_becomes_clips_from_every_source():
+    from bench.phantom_rate import corpus_clips
+
+    clips = corpus_clips(20)
+    assert len({c.name.split("-")[0] for c in clips}) >= 3
+    assert all(c.path.is_file() and c.reference and c.seconds > 0 for c in clips)
+
+
+@pytest.mark.parametrize("argv", [["--corpus", "0"], ["--corpus", "3", "--quick"], ["--corpus", "3", "--clips", "jfk"]])
+def test_corpus_usage_errors_exit_2(argv):
+    from bench.phantom_rate import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
