@@ -6,7 +6,8 @@ per instance vs the original), ``phantoms`` (phantom words and lost finals on LC
 request stream, ours vs the original), ``corpus-wer`` (WER with 95 % intervals per
 source on the larger multi-speaker corpus; the longest, ~10 min on 2 cores) and
 ``long-recording`` (a 10-minute two-channel call: real-time factor, WER and peak memory
-vs faster-whisper's plain transcribe); none means all six. Each is also runnable alone as ``python -m bench.<module>`` with its own options.
+vs faster-whisper's plain transcribe); none means all six. Each is also runnable alone as
+``python -m bench.<module>`` with its own options.
 """
 
 from __future__ import annotations
