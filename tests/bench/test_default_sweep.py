@@ -13,11 +13,13 @@ from replay.lca_audio import LCA_PARAMETERS
 
 
 def test_each_candidate_runs_the_whole_workload_with_its_parameters(model_dir, short_clips):
-    candidates = [Candidate("pad 30 s, beam 5"), Candidate("audio+3 s, beam 1", {"window": "audio", "extra_s": 3,
+    # the probe has none of the handler's loop guards: with a 3 s margin the goforward final
+    # (speech, then the Lambda's 600 ms hang-over) loops; 6 s, the handler's margin, does not
+    candidates = [Candidate("pad 30 s, beam 5"), Candidate("audio+6 s, beam 1", {"window": "audio", "extra_s": 6,
                                                                                  "beam_size": 1})]
     results = default_sweep.sweep(model_dir, short_clips, candidates, module=window_probe)
 
-    assert [r.candidate.name for r in results] == ["pad 30 s, beam 5", "audio+3 s, beam 1"]
+    assert [r.candidate.name for r in results] == ["pad 30 s, beam 5", "audio+6 s, beam 1"]
     for result in results:
         assert result.refused is None
         assert len(result.run.calls) == 5  # 2 + 3 requests of the two short clips
@@ -27,9 +29,9 @@ def test_each_candidate_runs_the_whole_workload_with_its_parameters(model_dir, s
         assert 0 < row["p50_ms"] <= row["p95_ms"]
     sent = [json.loads(r.run.calls[0].request.body)["parameters"] for r in results]
     assert sent[0] == LCA_PARAMETERS
-    assert sent[1] == {**LCA_PARAMETERS, "window": "audio", "extra_s": 3, "beam_size": 1}
+    assert sent[1] == {**LCA_PARAMETERS, "window": "audio", "extra_s": 6, "beam_size": 1}
     table = default_sweep.format_sweep(results)
-    assert "audio+3 s, beam 1" in table and "WER" in table
+    assert "audio+6 s, beam 1" in table and "WER" in table
 
 
 def test_a_candidate_the_handler_refuses_is_reported(model_dir, short_clips):
