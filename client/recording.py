@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from inference.s3 import split_s3_uri
+
 CONTENT_TYPES = {".wav": "audio/wav", ".flac": "audio/flac", ".ogg": "audio/ogg", ".mp3": "audio/mpeg"}
 
 
@@ -127,7 +129,7 @@ def _read(s3, uri: str) -> bytes | None:
     """The object's bytes, or None while it does not exist."""
     from botocore.exceptions import ClientError
 
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    bucket, key = split_s3_uri(uri)
     try:
         obj = s3.get_object(Bucket=bucket, Key=key)
     except ClientError as exc:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from .codecs import MAX_PAYLOAD_BYTES
+from .s3 import split_s3_uri
 
 logger = logging.getLogger(__name__)
 
@@ -188,12 +189,6 @@ def call_container(job: Job, payload: bytes) -> tuple[int, str, bytes]:
             raise JobFailed(f"InternalFailure: cannot reach the model container: {exc}") from None
         time.sleep(pause)
     raise AssertionError("unreachable: the last attempt returns")
-
-
-def split_s3_uri(uri: str) -> tuple[str, str]:
-    """``s3://bucket/key`` -> (bucket, key); the key may be empty (a path's prefix)."""
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
-    return bucket, key
 
 
 def _iso(moment: datetime) -> str:

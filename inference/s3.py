@@ -29,6 +29,12 @@ class UpstreamTimeout(UpstreamError):
     status = 504
 
 
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    """``s3://bucket/key`` -> (bucket, key); the key may be empty (a path's prefix)."""
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    return bucket, key
+
+
 def split_uri(uri: object, config: ServingConfig) -> tuple[str, str]:
     """``s3://bucket/key`` -> (bucket, key) for an allowed bucket.
 
@@ -37,7 +43,7 @@ def split_uri(uri: object, config: ServingConfig) -> tuple[str, str]:
     """
     if not isinstance(uri, str) or not uri.startswith("s3://"):
         raise ClientError("'s3_uri' must be a string 's3://bucket/key'")
-    bucket, _, key = uri[len("s3://"):].partition("/")
+    bucket, key = split_s3_uri(uri)
     if not bucket or not key:
         raise ClientError(f"'s3_uri' {uri!r} must name a bucket and a key")
     if bucket not in config.s3_allowed_buckets:
