@@ -16,13 +16,13 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from bench.handler_runner import load_line
 from demo.processes import Child, free_port, wait_for_ping
 from replay.call_source import synthetic_call
 from replay.clips import installed_model_dir, load_clips
@@ -180,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     print(format_table(results, args.target))
     # The machine may be shared: the load says how much CPU the servers really had.
-    print("load average (1, 5, 15 min) at the end: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
+    print(load_line())
     if args.json:
         args.json.write_text(json.dumps({k: [asdict(t) for t in v] for k, v in results.items()}, indent=2))
     return 0

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import sys
 import time
 from collections.abc import Sequence
@@ -28,7 +27,7 @@ import jiwer
 import numpy as np
 
 from bench import original_handler
-from bench.handler_runner import HookHandler
+from bench.handler_runner import HookHandler, load_line
 from bench.lca_workload import final_audio, telephone_audio
 from inference import handler as ours
 from inference.config import ServingConfig
@@ -182,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 1
     print(format_results(results))
-    print(f"load average (1, 5, 15 min) at the end: {', '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    print(load_line())
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=float) + "\n")
     return 0

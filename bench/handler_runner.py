@@ -9,6 +9,7 @@ the SageMaker inference toolkit would call them.
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -141,6 +142,11 @@ def median_seconds(fn: Callable[[], object], repeats: int = 5) -> float:
         fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def load_line() -> str:
+    """The machine's load average, for the end of a benchmark's output: how busy the run's cores were."""
+    return "load average (1, 5, 15 min) at the end: " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
 def format_table(rows: Sequence[Sequence[str]]) -> str:

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.handler_runner import format_table
+from bench.handler_runner import format_table, load_line
 from replay.call_source import Call, Turn, read_call_wav, write_call_wav
 from replay.clips import installed_model_dir, testdata_root
 from replay.lca_audio import TELEPHONE_RATE
@@ -161,7 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a CLI: one line
         print(f"ERROR: {exc}", file=sys.stderr)
         return 1
-    print(f"load average at the end: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    print(load_line())
     print(format_results(results))
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))

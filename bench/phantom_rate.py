@@ -14,14 +14,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import os
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 
 from bench import lca_workload, original_handler
 from bench.corpus_wer import load_corpus
-from bench.handler_runner import HookHandler, Run, format_table, run_interleaved
+from bench.handler_runner import HookHandler, Run, format_table, load_line, run_interleaved
 from replay.clips import QUICK_CLIPS, SpeechClip, installed_model_dir, load_clips
 from replay.phantoms import PhantomTally, Utterance, tally
 
@@ -107,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a CLI: one line
         print(f"ERROR: {exc}", file=sys.stderr)
         return 1
-    print(f"load average at the end: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    print(load_line())
     print(format_results(results))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as out:
