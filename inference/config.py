@@ -12,6 +12,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+PIPELINES = ("auto", "sequential", "batched")  # WHISPER_PIPELINE's values (long_audio.py runs them)
 # name -> the ServingConfig field it sets (the README's table lists exactly these)
 VARIABLES = {
     "WHISPER_DEVICE": "device",
@@ -113,7 +114,7 @@ class ServingConfig:
             s3_read_timeout_s=env.number("WHISPER_S3_READ_TIMEOUT_S", d.s3_read_timeout_s, 0.1, 300),
             s3_max_attempts=env.integer("WHISPER_S3_MAX_ATTEMPTS", d.s3_max_attempts, 1, 10),
             max_payload_bytes=env.integer("WHISPER_MAX_PAYLOAD_BYTES", d.max_payload_bytes, 1024, 1 << 30),
-            pipeline=env.choice("WHISPER_PIPELINE", d.pipeline, ("auto", "sequential", "batched")),
+            pipeline=env.choice("WHISPER_PIPELINE", d.pipeline, PIPELINES),
             batch_size=env.integer("WHISPER_BATCH_SIZE", d.batch_size, 1, 256),
         ).checked()
 

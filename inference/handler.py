@@ -101,7 +101,7 @@ def decode_invocation(body: bytes | str, content_type: str | None, config: Servi
     audio = decode_audio(payload, config, keep_channels=parameters.channels == "separate")
     if payload.form or parameters.channels == "separate" or audio.shape[-1] > LONG_AUDIO_S * SAMPLE_RATE:
         # a whole recording, not one of LCA's growing utterances: the defaults for recordings
-        parameters = Parameters.from_request({**RECORDING_DEFAULTS, **raw}, config)
+        parameters = dataclasses.replace(parameters, **{k: v for k, v in RECORDING_DEFAULTS.items() if k not in raw})
     return Invocation(DecodedRequest(audio, raw), parameters)
 
 

@@ -28,14 +28,14 @@ from collections.abc import Callable, Iterator
 import numpy as np
 from faster_whisper import BatchedInferencePipeline, WhisperModel
 
-SAMPLE_RATE = 16000
+from .audio import SAMPLE_RATE
+
 # A block's work is ~13x its 15 MB of audio, whatever the recording's length; 8 chunks
 # of 30 s, so the batched pipeline fills a batch of the default size.
 BLOCK_S = 240.0
 _SEARCH_S = 20.0  # where, before each block's nominal end, the quietest moment is looked for
 _FRAME = SAMPLE_RATE // 10  # 100 ms: shorter than a pause between words
 _WINDOW_S = 30.0  # Whisper's window
-PIPELINES = ("auto", "sequential", "batched")
 
 # (block audio, **options) -> (segments, info), as WhisperModel.transcribe returns them
 Pipeline = Callable[..., tuple]
