@@ -14,6 +14,12 @@
 # registry). With none, `init` falls back to the registry when it answers; when it does not,
 # a failed init ends with one line saying what to install or set.
 #
+# Plugin cache. Only for registry installs (a ~700 MB download worth keeping). From the mirror,
+# each `init` links .terraform/providers straight to the mirror, so a cache would save nothing,
+# and it is shared state: concurrent `init`s re-install into it (no lock-file entry yet) and
+# OpenTofu can then fail with "still not detected in <cache>". Registry installs into the cache
+# take a lock (flock) so parallel `init`s run one at a time.
+#
 # Environment: WHISPER_SAGEMAKER_CACHE (default ~/.cache/whisper-sagemaker);
 # WHISPER_SAGEMAKER_CLI_CONFIG (use this CLI config file instead of the generated one);
 # WHISPER_SAGEMAKER_REGISTRY_URL (the registry probed before falling back to it).
@@ -73,19 +79,21 @@ registry_reachable() {
 # Write $toolchain/<cli>rc: mirror only, or (no local provider, registry reachable) direct.
 write_cli_config() {
   local rc=$1 source=$2 want
+  local cache_line=""
   if [ "$source" = mirror ]; then
     source="  filesystem_mirror {
     path = \"$mirror\"
   }"
   else
     source="  direct {}"
+    cache_line="plugin_cache_dir = \"$toolchain/plugin-cache\"
+"
   fi
   want="# Written by scripts/$cli: $3.
 provider_installation {
 $source
 }
-plugin_cache_dir = \"$toolchain/plugin-cache\"
-disable_checkpoint = true"
+${cache_line}disable_checkpoint = true"
   if [ ! -f "$rc" ] || [ "$(cat "$rc")" != "$want" ]; then
     printf '%s\n' "$want" >"$rc.tmp.$$" && mv "$rc.tmp.$$" "$rc"
   fi
@@ -101,11 +109,12 @@ run_cli() {
     case $arg in -*) ;; *) sub=$arg && break ;; esac
   done
 
-  local rc=$toolchain/${cli}rc fallback=""
+  local rc=$toolchain/${cli}rc fallback="" lock=()
   if have_aws_provider; then
     write_cli_config "$rc" mirror "providers come only from the local mirror, never a registry"
   elif [ "$sub" = init ] && registry_reachable "$registry"; then
     write_cli_config "$rc" direct "no local hashicorp/aws, so providers come from the registry"
+    command -v flock >/dev/null && lock=(flock "$toolchain/plugin-cache/.init.lock")
   else
     write_cli_config "$rc" mirror "providers come only from the local mirror, never a registry"
     fallback=no
@@ -114,7 +123,7 @@ run_cli() {
   export TF_CLI_CONFIG_FILE=${WHISPER_SAGEMAKER_CLI_CONFIG:-$rc}
   export CHECKPOINT_DISABLE=1
   if [ "$sub" != init ] || [ -z "$fallback" ]; then
-    exec "$bin" "$@"
+    exec "${lock[@]}" "$bin" "$@"
   fi
   local status=0
   "$bin" "$@" || status=$?

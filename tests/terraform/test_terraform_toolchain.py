@@ -13,6 +13,7 @@ import socket
 import subprocess
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -54,20 +55,42 @@ def test_init_installs_the_machines_provider(cli: Cli, tmp_path: Path) -> None:
     (tmp_path / "main.tf").write_text(AWS_ONLY)
     proc = cli.run("init", "-input=false", "-backend=false", cwd=tmp_path)
     config = (cache_root() / "toolchain" / f"{cli.name}rc").read_text()
-    assert f'plugin_cache_dir = "{cache_root() / "toolchain" / "plugin-cache"}"' in config
     host = "registry.opentofu.org" if cli.name == "tofu" else "registry.terraform.io"
     assert f'provider "{host}/hashicorp/aws"' in (tmp_path / ".terraform.lock.hcl").read_text()
     if not _local_aws_versions():  # a machine with registry access and no provider of its own
         assert "direct {}" in config and "filesystem_mirror" not in config
+        assert f'plugin_cache_dir = "{cache_root() / "toolchain" / "plugin-cache"}"' in config
         assert "Installed hashicorp/aws v" in proc.stdout, proc.stdout
         return
     assert "filesystem_mirror" in config and "direct" not in config and "network_mirror" not in config
+    assert "plugin_cache_dir" not in config  # shared state that concurrent inits race on, for nothing
     assert f'path = "{provider_mirror()}"' in config
     assert f"Installed hashicorp/aws v{local_aws_provider_version()}" in proc.stdout, proc.stdout
     for version in _local_aws_versions():
         for mirror_host in HOSTS:
             found = list((provider_mirror() / mirror_host / "hashicorp/aws" / version).glob("*/terraform-provider-*"))
             assert found and all(p.is_symlink() and os.access(p.resolve(), os.X_OK) for p in found), mirror_host
+
+
+def test_concurrent_inits_each_link_the_mirror(cli: Cli, tmp_path: Path) -> None:
+    """Roots initialised at once (as the apply tests do) all succeed, and each links its provider
+    straight to the mirror: no shared plugin cache for one init to replace under another."""
+    if not _local_aws_versions():
+        pytest.fail("no local hashicorp/aws: this checks installs from the mirror")
+    roots = [tmp_path / f"root{i}" for i in range(6)]
+    for root in roots:
+        root.mkdir()
+        (root / "main.tf").write_text(AWS_ONLY)
+    with ThreadPoolExecutor(len(roots)) as pool:
+        procs = list(pool.map(lambda root: cli.run("init", "-input=false", "-backend=false", cwd=root,
+                                                   check=False), roots))
+    assert [p.returncode for p in procs] == [0] * len(roots), [p.stderr for p in procs if p.returncode]
+    host = "registry.opentofu.org" if cli.name == "tofu" else "registry.terraform.io"
+    for root in roots:
+        [package] = [p for p in (root / ".terraform/providers" / host / "hashicorp/aws").glob("*/*")
+                     if p.suffix != ".lock"]  # OpenTofu's lock beside the package
+        assert package.is_symlink()
+        assert Path(os.readlink(package)).is_relative_to(provider_mirror()), os.readlink(package)
 
 
 def test_missing_provider_fails_init_without_touching_a_registry(tofu: Cli, tmp_path: Path) -> None:
@@ -158,6 +181,7 @@ def test_no_local_provider_falls_back_to_a_reachable_registry(terraform: Cli, tm
                   env=_isolated(tmp_path, tmp_path / "empty", fake_registry))
     config = (tmp_path / "cache/toolchain/terraformrc").read_text()
     assert "direct {}" in config and "filesystem_mirror" not in config
+    assert f'plugin_cache_dir = "{tmp_path / "cache/toolchain/plugin-cache"}"' in config
 
 
 def test_copy_without_a_local_provider_keeps_the_modules_constraint(tmp_path: Path,
