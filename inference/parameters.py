@@ -59,6 +59,9 @@ class Parameters:
             guesses at a half-said word ("10 of quotes" before "10 of clubs"), words LCA
             shows live. The next request, or the final (which ends in silence), has it.
             Switch off for recordings that should keep a last word cut by their end.
+        min_partial_confidence: where the last word is held back, answer with no text when
+            the remaining words' geometric-mean probability is below this (0 switches it
+            off): a guess made with too little context, which the final corrects.
         response_format: ``json``, ``verbose_json``, ``text``, ``srt`` or ``vtt`` (OpenAI's
             names); ``None`` leaves the choice to the Accept header (LCA's JSON by default).
         channels: ``mix`` (average the channels, as LCA's mono utterances need) or ``separate``
@@ -80,6 +83,7 @@ class Parameters:
     return_no_speech_prob: bool = False
     include_segments: bool = True
     hold_back_cut_word: bool = True
+    min_partial_confidence: float = 0.7
     response_format: str | None = None
     channels: str = "mix"
     channel_names: tuple[str, ...] | None = None
@@ -208,6 +212,7 @@ _VALIDATORS = {
     "return_no_speech_prob": _bool,
     "include_segments": _bool,
     "hold_back_cut_word": _bool,
+    "min_partial_confidence": lambda k, v: _number(k, v, 0.0, 1.0),
     "response_format": _choice(RESPONSE_FORMATS),
     "channels": _choice(CHANNEL_MODES),
     "channel_names": _channel_names,
@@ -220,7 +225,7 @@ _NULLABLE = frozenset({"no_speech_threshold"})
 
 _TEXT_ALIASES = {"prompt": "initial_prompt"}  # OpenAI's field name -> ours
 _TEXT_LISTS = frozenset({"timestamp_granularities", "channel_names"})
-_TEXT_NUMBERS = frozenset({"temperature", "beam_size", "no_speech_threshold"})
+_TEXT_NUMBERS = frozenset({"temperature", "beam_size", "no_speech_threshold", "min_partial_confidence"})
 _TEXT_BOOLS = frozenset({"vad_filter", "word_timestamps", "condition_on_previous_text", "without_timestamps",
                          "return_no_speech_prob", "include_segments", "hold_back_cut_word"})
 

@@ -18,7 +18,7 @@ from faster_whisper import WhisperModel
 
 from .codecs import DecodedRequest
 from .config import ServingConfig
-from .cut_word import ends_in_speech, hold_back
+from .cut_word import ends_in_speech, hold_back, unsure
 from .errors import ClientError, Overloaded
 from .long_audio import pipeline_for, transcribe_blocks
 from .model import CONTEXT_TOKENS, MAX_PROMPT_TOKENS, RequestScope, prompt_tokens, request_scope
@@ -76,6 +76,9 @@ def transcribe(model: WhisperModel, request: DecodedRequest, params: Parameters,
         segments, info = _run(model, request, decoding, scope)
     if cut and segments:
         segments = hold_back(segments, model.hf_tokenizer.decode, request.seconds)
+        if unsure(segments, params.min_partial_confidence):
+            logger.debug("unsure partial of %.1f s left empty", request.seconds)
+            segments = []
     return build_response(segments, info.language, request.seconds, params)
 
 

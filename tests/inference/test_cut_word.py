@@ -1,12 +1,16 @@
-"""The word a partial's cut splits is held back; finals, which end in silence, keep every word."""
+"""A partial's cut word is held back and an unsure partial says nothing; finals keep every word."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+import pytest
 import soundfile
 
 from inference.codecs import DecodedRequest
-from inference.cut_word import HOLD_BACK_S, ends_in_speech, hold_back
+from inference.cut_word import HOLD_BACK_S, ends_in_speech, hold_back, unsure
+from inference.errors import ClientError
 from inference.parameters import Parameters
 from inference.transcribe import transcribe
 
@@ -28,8 +32,8 @@ def _cuts_inside_speech(audio: np.ndarray) -> list[int]:
     return [i * frame for i in range(2, len(loud) - 2) if loud[i - 2:i + 2].all() and i * frame > RATE]
 
 
-def _text(model, audio: np.ndarray, hold_back: bool) -> str:
-    params = Parameters(language="en", hold_back_cut_word=hold_back)
+def _text(model, audio: np.ndarray, hold_back: bool, **params) -> str:
+    params = Parameters(language="en", hold_back_cut_word=hold_back, **params)
     return transcribe(model, DecodedRequest(audio), params)["text"]
 
 
@@ -52,13 +56,59 @@ def test_a_partial_cut_in_speech_loses_only_its_last_words(transcriber, jfk):
     assert cuts
     for cut in cuts:
         guessed = _text(transcriber.model, audio[:cut], hold_back=False).split()
-        held = _text(transcriber.model, audio[:cut], hold_back=True).split()
+        held = _text(transcriber.model, audio[:cut], hold_back=True, min_partial_confidence=0.0).split()
         assert 2 <= len(held) < len(guessed) and held == guessed[:len(held)], (guessed, held)
 
 
 def test_a_final_ending_in_silence_keeps_every_word(transcriber, jfk):
     audio = np.concatenate([_audio(jfk), np.zeros(int(HANG_OVER_S * RATE), dtype=np.float32)])
-    assert _text(transcriber.model, audio, hold_back=True) == _text(transcriber.model, audio, hold_back=False)
+    whole = _text(transcriber.model, audio, hold_back=False)
+    assert whole and _text(transcriber.model, audio, hold_back=True) == whole
+    # however unsure the model is, a final is never left empty
+    assert _text(transcriber.model, audio, hold_back=True, min_partial_confidence=1.0) == whole
+
+
+def _partial(model, audio: np.ndarray, min_confidence: float) -> dict:
+    params = Parameters(language="en", min_partial_confidence=min_confidence, word_timestamps=True)
+    return transcribe(model, DecodedRequest(audio), params)
+
+
+def test_an_unsure_partial_says_nothing_and_a_sure_one_is_kept(transcriber, jfk):
+    """The gate follows the held-back words' own probabilities: empty below the threshold, else unchanged."""
+    audio = _audio(jfk)
+    cuts = [c for c in _cuts_inside_speech(audio) if ends_in_speech(audio[:c])][::3]
+    assert len(cuts) >= 4
+    sure = left_empty = 0
+    for cut in cuts:
+        ungated = _partial(transcriber.model, audio[:cut], 0.0)
+        probabilities = [w["probability"] for s in ungated["segments"] for w in s["words"]]
+        if not probabilities:
+            continue
+        confidence = math.exp(sum(math.log(p) for p in probabilities) / len(probabilities))
+        gated = _partial(transcriber.model, audio[:cut], 0.7)
+        if confidence < 0.7:
+            assert gated["text"] == "" and gated["segments"] == [], (cut, confidence, ungated["text"])
+            left_empty += 1
+        else:
+            assert gated["text"] == ungated["text"] != "", (cut, confidence)
+            sure += 1
+        # nothing is sure beyond certainty: the strictest gate empties every partial cut in speech
+        assert _partial(transcriber.model, audio[:cut], 1.0)["text"] == ""
+    assert sure >= 2 and left_empty >= 1, (sure, left_empty)  # both sides seen (8 and 2 with tiny.en)
+
+
+def test_unsure_measures_the_geometric_mean(transcriber, jfk):
+    segments = list(transcriber.model.transcribe(_audio(jfk), language="en", word_timestamps=True)[0])
+    probabilities = [w.probability for s in segments for w in s.words]
+    mean = math.exp(sum(math.log(p) for p in probabilities) / len(probabilities))
+    assert not unsure(segments, mean - 1e-6) and unsure(segments, mean + 1e-6)
+    assert not unsure(segments, 0.0) and not unsure([], 1.0)
+
+
+@pytest.mark.parametrize("value", [-0.1, 1.5, "high", True])
+def test_min_partial_confidence_is_a_number_from_0_to_1(value):
+    with pytest.raises(ClientError, match="min_partial_confidence"):
+        Parameters.from_request({"min_partial_confidence": value})
 
 
 def test_held_back_are_the_words_ending_near_the_cut_and_tokens_still_spell_the_text(transcriber, jfk):
