@@ -3,10 +3,11 @@
 NAME is any of ``inference`` (handler latency/WER vs LCA's original), ``builder``
 (package+upload vs plain boto3, no-op rebuild), ``capacity`` (simultaneous LCA calls
 per instance vs the original), ``phantoms`` (phantom words and lost finals on LCA's
-request stream, ours vs the original), ``corpus-wer`` (WER with 95 % intervals per
+request stream, ours vs the original), ``partial-policies`` (what a live partial shows:
+phantom words against words shown, per hold-back policy), ``corpus-wer`` (WER with 95 % intervals per
 source on the larger multi-speaker corpus; the longest, ~10 min on 2 cores) and
 ``long-recording`` (a 10-minute two-channel call: real-time factor, WER and peak memory
-vs faster-whisper's plain transcribe); none means all six. Each is also runnable alone as
+vs faster-whisper's plain transcribe); none means all seven. Each is also runnable alone as
 ``python -m bench.<module>`` with its own options.
 """
 
@@ -21,6 +22,7 @@ BENCHMARKS = {
     "builder": "bench.builder_upload",
     "capacity": "bench.capacity",
     "phantoms": "bench.phantom_rate",
+    "partial-policies": "bench.partial_policies",
     "corpus-wer": "bench.corpus_wer",
     "long-recording": "bench.long_recording",
 }

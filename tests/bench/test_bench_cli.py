@@ -7,7 +7,7 @@ import argparse
 
 import pytest
 
-from bench import builder_upload, capacity, inference_latency
+from bench import builder_upload, capacity, inference_latency, partial_policies
 from bench.__main__ import main as bench_main
 
 
@@ -22,6 +22,7 @@ from bench.__main__ import main as bench_main
     (inference_latency.main, ["--callers", "0"]),
     (inference_latency.main, ["--model-dir", "/nonexistent"]),
     (builder_upload.main, ["--reps", "0"]),
+    (partial_policies.main, ["--corpus", "0"]),
 ])
 def test_usage_errors_exit_2(main, argv, clips, capsys):
     try:
@@ -36,6 +37,7 @@ def test_usage_errors_exit_2(main, argv, clips, capsys):
     (capacity.main, []),
     (inference_latency.main, ["--quick"]),
     (builder_upload.main, []),
+    (partial_policies.main, ["--quick"]),
 ])
 def test_missing_test_data_is_a_runtime_failure(main, argv, monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("WHISPER_SAGEMAKER_CACHE", str(tmp_path))  # an empty cache: nothing installed
