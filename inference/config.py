@@ -27,6 +27,7 @@ VARIABLES = {
     "WHISPER_MAX_PAYLOAD_BYTES": "max_payload_bytes",
     "WHISPER_PIPELINE": "pipeline",
     "WHISPER_BATCH_SIZE": "batch_size",
+    "WHISPER_MIN_PARTIAL_CONFIDENCE": "min_partial_confidence",
     "WHISPER_MIN_SAMPLE_RATE": "min_sample_rate",
     "WHISPER_MAX_SAMPLE_RATE": "max_sample_rate",
     "WHISPER_MAX_CHANNELS": "max_channels",
@@ -78,6 +79,8 @@ class ServingConfig:
     max_payload_bytes: int = 6 * 1024 * 1024  # SageMaker real-time's request limit; async allows 1 GB
     pipeline: str = "auto"  # recordings (over a minute): batched on a GPU, sequential on CPU
     batch_size: int = 8
+    # the default of the request parameter: LCA cannot send it, so a deployment sets it here
+    min_partial_confidence: float = 0.7
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServingConfig:
@@ -116,6 +119,7 @@ class ServingConfig:
             max_payload_bytes=env.integer("WHISPER_MAX_PAYLOAD_BYTES", d.max_payload_bytes, 1024, 1 << 30),
             pipeline=env.choice("WHISPER_PIPELINE", d.pipeline, PIPELINES),
             batch_size=env.integer("WHISPER_BATCH_SIZE", d.batch_size, 1, 256),
+            min_partial_confidence=env.number("WHISPER_MIN_PARTIAL_CONFIDENCE", d.min_partial_confidence, 0, 1),
         ).checked()
 
     def checked(self) -> ServingConfig:

@@ -61,7 +61,8 @@ class Parameters:
             Switch off for recordings that should keep a last word cut by their end.
         min_partial_confidence: where the last word is held back, answer with no text when
             the remaining words' geometric-mean probability is below this (0 switches it
-            off): a guess made with too little context, which the final corrects.
+            off): a guess made with too little context, which the final corrects. Its
+            default is the deployment's (``WHISPER_MIN_PARTIAL_CONFIDENCE``).
         response_format: ``json``, ``verbose_json``, ``text``, ``srt`` or ``vtt`` (OpenAI's
             names); ``None`` leaves the choice to the Accept header (LCA's JSON by default).
         channels: ``mix`` (average the channels, as LCA's mono utterances need) or ``separate``
@@ -83,7 +84,7 @@ class Parameters:
     return_no_speech_prob: bool = False
     include_segments: bool = True
     hold_back_cut_word: bool = True
-    min_partial_confidence: float = 0.7
+    min_partial_confidence: float = _DEFAULT.min_partial_confidence
     response_format: str | None = None
     channels: str = "mix"
     channel_names: tuple[str, ...] | None = None
@@ -108,6 +109,7 @@ class Parameters:
                 values[key] = _VALIDATORS[key](key, value)
             elif key in known and key in _NULLABLE:
                 values[key] = None
+        values.setdefault("min_partial_confidence", (config or _DEFAULT).min_partial_confidence)
         limit = (config or _DEFAULT).max_temperatures
         if isinstance(values.get("temperature"), tuple) and len(values["temperature"]) > limit:
             # each temperature may decode every window again: the list multiplies the work

@@ -63,11 +63,12 @@ def test_every_variable_is_read():
            "WHISPER_IDLE_TIMEOUT_S": "3", "WHISPER_MAX_READING": "4", "WHISPER_SHUTDOWN_GRACE_S": "7",
            "WHISPER_S3_ALLOWED_BUCKETS": " a, b ,", "WHISPER_S3_MAX_BYTES": "1000",
            "WHISPER_S3_CONNECT_TIMEOUT_S": "1", "WHISPER_S3_READ_TIMEOUT_S": "2", "WHISPER_S3_MAX_ATTEMPTS": "1",
-           "WHISPER_MAX_PAYLOAD_BYTES": "1073741824", "WHISPER_PIPELINE": "Batched", "WHISPER_BATCH_SIZE": "4"}
+           "WHISPER_MAX_PAYLOAD_BYTES": "1073741824", "WHISPER_PIPELINE": "Batched", "WHISPER_BATCH_SIZE": "4",
+           "WHISPER_MIN_PARTIAL_CONFIDENCE": "0.85"}
     assert set(env) == set(VARIABLES)
     config = ServingConfig.from_env(env)
     assert config == ServingConfig("cpu", "float32", 3, 2, 0, False, 4.5, "zero", 60, 16000, 16000, 1, 3, 12, 2, 3,
-                                   4, 7, frozenset({"a", "b"}), 1000, 1, 2, 1, 1 << 30, "batched", 4)
+                                   4, 7, frozenset({"a", "b"}), 1000, 1, 2, 1, 1 << 30, "batched", 4, 0.85)
     assert config.margin_frames is None
     assert ServingConfig.from_env(env) is not config and ServingConfig.from_env(env) == config
 
@@ -84,6 +85,7 @@ def test_every_variable_is_read():
     ({"WHISPER_MIN_SAMPLE_RATE": "48000", "WHISPER_MAX_SAMPLE_RATE": "8000"}, "must not exceed"),
     ({"WHISPER_S3_MAX_ATTEMPTS": "0"}, "WHISPER_S3_MAX_ATTEMPTS"),
     ({"WHISPER_MAX_PAYLOAD_BYTES": "2000000000"}, "WHISPER_MAX_PAYLOAD_BYTES"),  # above SageMaker async's 1 GB
+    ({"WHISPER_MIN_PARTIAL_CONFIDENCE": "1.5"}, "WHISPER_MIN_PARTIAL_CONFIDENCE"),
 ])
 def test_bad_values_name_the_variable(env, message):
     with pytest.raises(ValueError, match=message):

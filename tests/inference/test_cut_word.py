@@ -105,6 +105,16 @@ def test_unsure_measures_the_geometric_mean(transcriber, jfk):
     assert not unsure(segments, 0.0) and not unsure([], 1.0)
 
 
+def test_the_deployment_sets_the_default_and_a_request_may_override_it():
+    from inference.config import ServingConfig
+
+    deployment = ServingConfig.from_env({"WHISPER_MIN_PARTIAL_CONFIDENCE": "0.85"})
+    assert Parameters.from_request({}, deployment).min_partial_confidence == 0.85
+    assert Parameters.from_request({"min_partial_confidence": 0}, deployment).min_partial_confidence == 0.0
+    assert Parameters.from_request({"min_partial_confidence": None}, deployment).min_partial_confidence == 0.85
+    assert Parameters.from_request({}).min_partial_confidence == Parameters().min_partial_confidence == 0.7
+
+
 @pytest.mark.parametrize("value", [-0.1, 1.5, "high", True])
 def test_min_partial_confidence_is_a_number_from_0_to_1(value):
     with pytest.raises(ClientError, match="min_partial_confidence"):
