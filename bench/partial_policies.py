@@ -1,9 +1,10 @@
 """What a live partial should show: phantom words against words shown, policy by policy.
 
-    python -m bench.partial_policies [--corpus N | --quick]
+    python -m bench.partial_policies [--corpus N | --quick] [--model-dir DIR]
 
 Every request LCA would send for the speech corpus (every Nth utterance of each source;
-all 403 by default) or the clips is decoded once by our handler, with word timings and
+all 403 by default) or the clips is decoded once by our handler (tiny.en, or the CTranslate2
+model in ``--model-dir``: thresholds depend on the model), with word timings and
 nothing held back. The policies are then applied to those words offline, as
 ``inference/cut_word.py`` applies them to a request whose audio ends in speech (Silero
 VAD; finals end in the hang-over's silence and are left alone):
@@ -24,6 +25,7 @@ import json
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from types import SimpleNamespace
 
 from bench import lca_workload
@@ -145,12 +147,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.partial_policies", description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", type=int, default=1, metavar="N", help="every Nth utterance of each source")
     parser.add_argument("--quick", action="store_true", help=f"the clips {', '.join(QUICK_CLIPS)} instead")
+    parser.add_argument("--model-dir", type=Path, default=None, help="default: the bundled tiny.en")
     args = parser.parse_args(argv)
     if args.corpus < 1:
         parser.error("--corpus takes a positive N")
+    if args.model_dir and not (args.model_dir / "model.bin").is_file():
+        parser.error(f"--model-dir {args.model_dir} holds no model.bin")
     try:
         clips = load_clips(QUICK_CLIPS) if args.quick else corpus_clips(args.corpus)
-        decoded = decode_workload(installed_model_dir(), clips)
+        decoded = decode_workload(args.model_dir or installed_model_dir(), clips)
     except Exception as exc:  # a CLI: one line
         print(f"ERROR: {exc}", file=sys.stderr)
         return 1

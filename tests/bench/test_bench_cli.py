@@ -23,6 +23,7 @@ from bench.__main__ import main as bench_main
     (inference_latency.main, ["--model-dir", "/nonexistent"]),
     (builder_upload.main, ["--reps", "0"]),
     (partial_policies.main, ["--corpus", "0"]),
+    (partial_policies.main, ["--model-dir", "/nonexistent"]),
 ])
 def test_usage_errors_exit_2(main, argv, clips, capsys):
     try:
