@@ -91,13 +91,14 @@ class Parameters:
 
     @classmethod
     def from_request(cls, raw: object, config: ServingConfig | None = None) -> Parameters:
-        """Validate a request's ``parameters`` object (``config`` bounds the temperature list).
+        """Validate a request's ``parameters`` object (``config`` bounds the temperature list and
+        gives the deployment's defaults).
 
         Raises:
             ClientError: a known key has the wrong type or is out of range.
         """
-        if raw is None:
-            return cls()
+        config = config or _DEFAULT
+        raw = {} if raw is None else raw
         if not isinstance(raw, dict):
             raise ClientError("'parameters' must be a JSON object")
         known = {f.name for f in fields(cls)}
@@ -109,8 +110,8 @@ class Parameters:
                 values[key] = _VALIDATORS[key](key, value)
             elif key in known and key in _NULLABLE:
                 values[key] = None
-        values.setdefault("min_partial_confidence", (config or _DEFAULT).min_partial_confidence)
-        limit = (config or _DEFAULT).max_temperatures
+        values.setdefault("min_partial_confidence", config.min_partial_confidence)
+        limit = config.max_temperatures
         if isinstance(values.get("temperature"), tuple) and len(values["temperature"]) > limit:
             # each temperature may decode every window again: the list multiplies the work
             raise ClientError(f"parameter 'temperature' lists {len(values['temperature'])} values; the limit is "

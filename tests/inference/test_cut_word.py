@@ -110,6 +110,7 @@ def test_the_deployment_sets_the_default_and_a_request_may_override_it():
 
     deployment = ServingConfig.from_env({"WHISPER_MIN_PARTIAL_CONFIDENCE": "0.85"})
     assert Parameters.from_request({}, deployment).min_partial_confidence == 0.85
+    assert Parameters.from_request(None, deployment).min_partial_confidence == 0.85  # no "parameters" at all
     assert Parameters.from_request({"min_partial_confidence": 0}, deployment).min_partial_confidence == 0.0
     assert Parameters.from_request({"min_partial_confidence": None}, deployment).min_partial_confidence == 0.85
     assert Parameters.from_request({}).min_partial_confidence == Parameters().min_partial_confidence == 0.7
