@@ -26,17 +26,16 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 
 from bench import lca_workload
 from bench.handler_runner import format_table, load_line
-from bench.phantom_rate import corpus_clips
+from bench.phantom_rate import corpus_clips, utterances
 from inference import handler
-from inference.cut_word import HOLD_BACK_S, ends_in_speech, unsure, words_to_keep
+from inference.cut_word import HOLD_BACK_S, below_confidence, ends_in_speech, words_to_keep
 from inference.parameters import Parameters
 from replay.clips import QUICK_CLIPS, installed_model_dir, load_clips
 from replay.lca_audio import LCA_PARAMETERS, lca_transcript
-from replay.phantoms import PhantomTally, Utterance, tally, words
+from replay.phantoms import PhantomTally, tally, words
 
 DEFAULT_CONFIDENCE = Parameters().min_partial_confidence
 
@@ -103,10 +102,8 @@ def shown(d: Decoded, policy: Policy) -> str:
     if policy.prefix_probability is not None:
         low = [i for i, (_, _, p) in enumerate(kept) if p < policy.prefix_probability]
         kept = kept[:low[0]] if low else kept
-    if policy.min_confidence is not None:
-        segment = SimpleNamespace(words=[SimpleNamespace(probability=p) for _, _, p in kept])
-        if unsure([segment], policy.min_confidence):
-            return ""
+    if policy.min_confidence is not None and below_confidence([p for _, _, p in kept], policy.min_confidence):
+        return ""
     return "".join(text for text, _, _ in kept).strip()
 
 
@@ -119,17 +116,9 @@ class Outcome:
 
 
 def evaluate(decoded: Sequence[Decoded], references: dict[str, str], policy: Policy) -> Outcome:
-    partials: dict[str, list[str]] = {}
-    finals: dict[str, str] = {}
-    for d in decoded:
-        text = shown(d, policy)
-        if d.final:
-            finals[d.clip] = text
-        elif text:
-            partials.setdefault(d.clip, []).append(text)
-    counted = tally(Utterance(references.get(clip), partials.get(clip, []), final) for clip, final in finals.items())
-    words_shown = sum(len(words(t)) for texts in partials.values() for t in texts)
-    return Outcome(policy, counted, words_shown, sum(1 for f in finals.values() if not f))
+    shows = utterances(((d.clip, d.final, shown(d, policy)) for d in decoded), references)
+    words_shown = sum(len(words(text)) for u in shows for text in u.partials)
+    return Outcome(policy, tally(shows), words_shown, sum(1 for u in shows if not u.final))
 
 
 def format_outcomes(outcomes: Sequence[Outcome]) -> str:

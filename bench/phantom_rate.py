@@ -15,7 +15,7 @@ import argparse
 import importlib
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 
 from bench import lca_workload, original_handler
@@ -27,17 +27,22 @@ from replay.phantoms import PhantomTally, Utterance, tally
 OURS_MODULE = "inference.handler"
 
 
-def run_phantoms(run: Run, references: dict[str, str]) -> PhantomTally:
-    """Phantom partials and finals of one handler's run over the LCA workload."""
+def utterances(answers: Iterable[tuple[str, bool, str]], references: dict[str, str]) -> list[Utterance]:
+    """``(clip, final, text)`` of every answer, in order -> what LCA showed per utterance (one per
+    clip with a final; empty partials are no results)."""
     partials: dict[str, list[str]] = {}
     finals: dict[str, str] = {}
-    for call in run.calls:
-        text = call.transcript or ""
-        if call.request.final:
-            finals[call.request.clip] = text
+    for clip, final, text in answers:
+        if final:
+            finals[clip] = text
         elif text:
-            partials.setdefault(call.request.clip, []).append(text)
-    return tally(Utterance(references.get(clip), partials.get(clip, []), final) for clip, final in finals.items())
+            partials.setdefault(clip, []).append(text)
+    return [Utterance(references.get(clip), partials.get(clip, []), final) for clip, final in finals.items()]
+
+
+def run_phantoms(run: Run, references: dict[str, str]) -> PhantomTally:
+    """Phantom partials and finals of one handler's run over the LCA workload."""
+    return tally(utterances(((c.request.clip, c.request.final, c.transcript or "") for c in run.calls), references))
 
 
 def lost_finals(run: Run) -> int:

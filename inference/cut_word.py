@@ -57,7 +57,11 @@ def unsure(segments: list, min_confidence: float) -> bool:
     (2.5 times the words per point gained): most partials that turn out wrong are unsure
     throughout, most right ones only in places.
     """
-    probabilities = [w.probability for s in segments for w in (s.words or [])]
+    return below_confidence([w.probability for s in segments for w in (s.words or [])], min_confidence)
+
+
+def below_confidence(probabilities: list[float], min_confidence: float) -> bool:
+    """Whether the geometric mean of ``probabilities`` is below ``min_confidence`` (none: no)."""
     if not probabilities or min_confidence <= 0:
         return False
     mean_log = sum(math.log(max(p, 1e-9)) for p in probabilities) / len(probabilities)
