@@ -85,21 +85,27 @@ def block_bounds(audio: np.ndarray, block_s: float = BLOCK_S) -> Iterator[tuple[
 
 
 def transcribe_blocks(run: Pipeline, audio: np.ndarray, block_s: float = BLOCK_S, **options) -> tuple[list, object]:
-    """``run`` over each block of ``audio``: all segments on the recording's clock, and the first block's info."""
+    """``run`` over each block of ``audio``: all segments on the recording's clock, and the first block's info.
+
+    Segment ids run 1..N over the whole recording: faster-whisper numbers each block from 1
+    and skips the id of a segment it drops, so its own ids can neither be offset nor kept.
+    """
     segments: list = []
     info = None
     for start, end in block_bounds(audio, block_s):
         block_segments, block_info = run(audio[start:end], **options)
         offset = start / SAMPLE_RATE
         for segment in block_segments:  # lazily decoded: the block's work happens here
-            segments.append(_shifted(segment, offset, len(segments)) if start else segment)
+            segments.append(_shifted(segment, offset, len(segments) + 1))
         info = info or block_info
     return segments, info
 
 
-def _shifted(segment, offset: float, before: int):
-    """A later block's segment on the recording's clock; ids continue from the ``before`` already out."""
+def _shifted(segment, offset: float, number: int):
+    """A block's segment on the recording's clock, as the recording's ``number``-th segment."""
+    if not offset:
+        return dataclasses.replace(segment, id=number)
     words = [dataclasses.replace(w, start=w.start + offset, end=w.end + offset) for w in segment.words or []]
-    return dataclasses.replace(segment, id=before + segment.id, seek=segment.seek + round(offset * 100),
+    return dataclasses.replace(segment, id=number, seek=segment.seek + round(offset * 100),
                                start=segment.start + offset, end=segment.end + offset,
                                words=words if segment.words is not None else None)

@@ -48,11 +48,11 @@ def transcribe_channels(model: WhisperModel, request: DecodedRequest, params: Pa
 
 
 def merge(bodies: list[dict], labels: tuple[str, ...], seconds: float) -> dict:
-    """Per-channel bodies -> one, keys in the single-channel order, segments renumbered by start time."""
+    """Per-channel bodies -> one, keys in the single-channel order, segments renumbered 1..N by start time."""
     labelled = [({**segment, "channel": label}, index)
                 for index, (body, label) in enumerate(zip(bodies, labels, strict=True)) for segment in body["segments"]]
     segments = [segment for segment, _ in sorted(labelled, key=lambda pair: (pair[0]["start"], pair[1]))]
-    for number, segment in enumerate(segments):
+    for number, segment in enumerate(segments, 1):
         segment["id"] = number
     merged = {
         "text": " ".join(" ".join(s["text"] for s in segments).split()),

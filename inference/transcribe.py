@@ -185,7 +185,8 @@ def build_response(segments: list, language: str, seconds: float, params: Parame
     text = " ".join(" ".join(s.text for s in segments).split())
     body: dict = {"text": text, "language": language}
     if params.include_segments:
-        body["segments"] = [_segment(s, params.word_timestamps) for s in segments]
+        # faster-whisper skips an id where it drops a segment: number what is sent 1..N instead
+        body["segments"] = [_segment(s, number, params.word_timestamps) for number, s in enumerate(segments, 1)]
     body["duration"] = round(seconds, 3)
     if params.return_no_speech_prob:
         # The utterance is speech if any segment is: LCA drops the text above its threshold.
@@ -193,9 +194,9 @@ def build_response(segments: list, language: str, seconds: float, params: Parame
     return body
 
 
-def _segment(s, with_words: bool) -> dict:
+def _segment(s, number: int, with_words: bool) -> dict:
     row = {
-        "id": s.id,
+        "id": number,
         "seek": s.seek,
         "start": round(s.start, 3),
         "end": round(s.end, 3),

@@ -70,7 +70,7 @@ def test_each_channels_words_land_under_its_own_label(separated, call):
 
 def test_segments_are_merged_by_start_time_and_renumbered(separated, call):
     segments = separated["segments"]
-    assert [s["id"] for s in segments] == list(range(len(segments)))
+    assert [s["id"] for s in segments] == list(range(1, len(segments) + 1))
     assert [s["start"] for s in segments] == sorted(s["start"] for s in segments)
     assert {s["channel"] for s in segments} == set(NAMES)
     assert separated["text"] == " ".join(" ".join(s["text"] for s in segments).split())

@@ -60,9 +60,25 @@ def test_blocks_transcribe_the_recording_on_its_own_clock(transcriber, recording
     starts = [s.start for s in segments]
     assert starts == sorted(starts) and segments[-1].end <= len(audio) / SAMPLE_RATE + 0.05
     assert segments[-1].start > 15.0  # later blocks are shifted, not restarted at 0
-    assert [s.id for s in segments] == list(range(segments[0].id, segments[0].id + len(segments)))
+    assert [s.id for s in segments] == list(range(1, len(segments) + 1))
     for s in segments:
         assert all(s.start - 0.05 <= w.start <= w.end <= s.end + 0.05 for w in s.words)
+
+
+def test_ids_run_1_to_n_whatever_the_pipeline_numbers(transcriber, recording):
+    """faster-whisper numbers each block from 1 and skips the id of a segment it drops:
+    the recording's ids run 1..N all the same. The real pipeline's segments, renumbered
+    2, 4, 6, ..., stand for a decode that skipped ids on some other machine."""
+    audio, _, _ = recording
+    _, run = pipeline_for(transcriber.model, "sequential", "cpu", batch_size=1)
+
+    def skipping(block, **options):
+        segments, info = run(block, **options)
+        return [dataclasses.replace(s, id=2 * s.id) for s in segments], info
+
+    segments, _ = transcribe_blocks(skipping, audio, block_s=15.0, language="en", beam_size=1)
+    assert len(segments) >= 4 and segments[-1].start > 15.0
+    assert [s.id for s in segments] == list(range(1, len(segments) + 1))
 
 
 def test_auto_is_sequential_on_cpu_and_batched_on_gpu(transcriber):
@@ -109,3 +125,4 @@ def test_requests_longer_than_a_live_one_take_the_configured_pipeline(transcribe
     assert wer([reference], [body["text"]]) <= WER_BOUND, body["text"]
     assert body["duration"] == pytest.approx(len(audio) / SAMPLE_RATE, abs=0.01)
     assert body["segments"][-1]["end"] <= body["duration"] + 0.05
+    assert [s["id"] for s in body["segments"]] == list(range(1, len(body["segments"]) + 1))
