@@ -102,9 +102,11 @@ def _output_frames(frames: int, rate: int) -> int:
 class _Output:
     """A (channels, n) float32 array filled in place; grows by half when a header had no length.
 
-    One channel grows with ``ndarray.resize``, i.e. ``realloc``: glibc moves large blocks
-    with ``mremap``, so growing costs no second copy of the audio. Several channels (only
-    when kept apart, from a stream without a length) are copied into the larger array.
+    One channel grows with ``ndarray.resize``, i.e. ``realloc``: glibc moves a block it
+    serves by mmap with ``mremap``, without a second copy, but one the heap serves (as it
+    does under numpy 2.5, measured) is copied, up to 2x the audio at the peak. Several
+    channels (only when kept apart, from a stream without a length) are copied into the
+    larger array.
     """
 
     def __init__(self, channels: int, frames: int) -> None:

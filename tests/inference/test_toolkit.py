@@ -5,6 +5,10 @@ The builder ships this package as ``code/whisper_inference/`` next to a
 ``sys.path`` and imports ``inference``. Laying the directory out the same way proves the
 package works under its other name (relative imports only) and through the toolkit's
 own calling conventions (JSON bodies handed over as ``str``, Accept defaulting to JSON).
+
+The toolkit runs in its own environment (``requirements/toolkit.lock``, made by
+``scripts/setup.sh test``): its transformers<5 needs numpy and huggingface-hub older than
+the ones the serving runtime pins, which the dev environment holds.
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ import io
 import json
 import shutil
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -22,10 +25,19 @@ import pytest
 import srt
 import webvtt
 
+from builder.cache import cache_root
 from replay.wer import wer
 
 REPO = Path(__file__).resolve().parents[2]
 ENTRY = "from whisper_inference.handler import model_fn, input_fn, predict_fn, output_fn\n"
+
+
+@pytest.fixture(scope="module")
+def toolkit_python() -> Path:
+    python = cache_root() / "toolkit-venv" / "bin" / "python"
+    if not python.exists():
+        pytest.fail(f"the toolkit's environment is missing at {python.parent.parent}: run scripts/setup.sh test")
+    return python
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +51,7 @@ def artifact_dir(tmp_path_factory, model_dir: Path) -> Path:
     return root
 
 
-def test_handler_service_transcribes_lca_and_raw_requests(artifact_dir: Path, jfk, clips):
+def test_handler_service_transcribes_lca_and_raw_requests(toolkit_python: Path, artifact_dir: Path, jfk, clips):
     # In a fresh interpreter: the toolkit inserts code/ into sys.path and imports "inference",
     # which must be code/inference.py, never this repository's package.
     script = textwrap.dedent(f"""
@@ -85,7 +97,7 @@ def test_handler_service_transcribes_lca_and_raw_requests(artifact_dir: Path, jf
                      "parameters": {"response_format": "srt"}}),
          {"Content-Type": "application/json", "Accept": "application/x-subrip"}],
     ]
-    proc = subprocess.run([sys.executable, "-c", script], input=json.dumps(requests), capture_output=True,
+    proc = subprocess.run([str(toolkit_python), "-c", script], input=json.dumps(requests), capture_output=True,
                           text=True, cwd=artifact_dir, timeout=300, env={"PATH": "/usr/bin:/bin", "HOME": "/tmp"})
     assert proc.returncode == 0, proc.stderr[-3000:]
     *answers, (entry_file, package_file) = json.loads(proc.stdout.strip().splitlines()[-1])
