@@ -1,20 +1,33 @@
 # The two commands a new user needs: `make demo` and `make test` (setup, lint, then the tests).
-.PHONY: setup demo test lint lint-python lint-tf-fmt lint-tf-docs lint-tflint bench clean
+.PHONY: setup setup-demo setup-lint demo test check lint lint-python lint-tf-fmt lint-tf-docs lint-tflint bench lock clean
 
 # READMEs whose inputs/outputs tables scripts/terraform_docs.py generates.
 TF_DOCS_DIRS := . modules/whisper_sagemaker modules/whisper_sagemaker/modules/lca
+# The quick tier: no Terraform, no end-to-end demo runs, no wheel builds, no long model sweeps.
+QUICK := not (terraform or e2e or packaging or slow)
 
 setup:
-	scripts/setup.sh
+	scripts/setup.sh test
 
-demo: setup
+setup-demo:
+	scripts/setup.sh demo
+
+setup-lint:
+	scripts/setup.sh lint
+
+demo: setup-demo
 	.venv/bin/python -m demo
 
+# The whole suite (CI runs this), then the 15 slowest tests.
 test: setup lint
-	.venv/bin/python -m pytest
+	.venv/bin/python -m pytest --durations=15
+
+# A few minutes' worth of the suite for the edit-test loop (see tests/README.md for the markers).
+check: setup-demo lint-python
+	.venv/bin/python -m pytest -m "$(QUICK)" -q
 
 # Lint the way terraform-aws-modules do; .pre-commit-config.yaml runs these same targets.
-lint: setup lint-python lint-tf-fmt lint-tf-docs lint-tflint
+lint: setup setup-lint lint-python lint-tf-fmt lint-tf-docs lint-tflint
 
 lint-python:
 	.venv/bin/ruff check .
@@ -31,6 +44,10 @@ lint-tflint:
 
 bench: setup
 	.venv/bin/python -m bench
+
+# Re-resolve requirements/*.lock (needs the package index).
+lock: setup-demo
+	.venv/bin/python scripts/lock_requirements.py
 
 clean:
 	rm -rf .venv .pytest_cache

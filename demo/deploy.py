@@ -1,18 +1,20 @@
 """Step 3: the deployment LCA sees, on the local AWS.
 
-* ``tofu apply`` of the root module (LCA's parameters as variables, the artifact of step 2)
-  with the real hashicorp/aws provider, in a copy of the HCL pinned to the provider this
-  machine has (``demo.terraform.terraform_copy``): IAM role, SageMaker model, endpoint
-  configuration, endpoint and autoscaling, all in the local AWS (moto). Without a provider
-  in ``scripts/tofu``'s mirror the demo says it skips this, and why, instead of pretending.
+* ``terraform apply`` (or ``tofu apply``: see :func:`demo_cli`) of the root module (LCA's
+  parameters as variables, the artifact of step 2) with the real hashicorp/aws provider, in a
+  copy of the HCL pinned to the provider this machine has (``demo.terraform.terraform_copy``):
+  IAM role, SageMaker model, endpoint configuration, endpoint and autoscaling, all in the
+  local AWS (moto). Without a provider
+  in the CLIs' mirror the demo says it skips this, and why, instead of pretending.
 * The LCA CloudFormation shim needs no provider: ``modules/whisper_sagemaker/modules/lca``
-  renders it with a real ``tofu apply`` (provider-less module), and the rendered template
+  renders it with a real apply (provider-less module), and the rendered template
   is deployed into the local CloudFormation with the 11 parameters LCA's main stack
   passes; its ``WhisperSageMakerEndpointName`` output names the endpoint the replay calls.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,26 +24,34 @@ from demo.terraform import LCA_MODULE as LCA_MODULE  # re-exported: demo.run rea
 from demo.terraform import REPO as REPO
 from demo.terraform import Cli, TerraformError, lca_root, local_aws_provider_version, terraform_copy
 
-TOFU = Cli("tofu")
 STACK_NAME = "lca-demo-whisper"
 ROOT_ENDPOINT = "whisper-endpoint-lca-demo"
 
 
-def tofu_ready() -> bool:
-    """``scripts/tofu`` exists and its OpenTofu is already built (the demo never starts a build)."""
+def tofu_built() -> bool:
+    """``scripts/tofu``'s OpenTofu is already built (asking the script otherwise starts the build)."""
     built = list((cache_root() / "toolchain").glob("opentofu-*/bin/tofu"))
-    return TOFU.script.is_file() and any(os.access(b, os.X_OK) for b in built)
+    return Cli("tofu").script.is_file() and any(os.access(b, os.X_OK) for b in built)
 
 
-def aws_provider_available() -> bool:
-    """A hashicorp/aws provider sits in (or can be linked into) scripts/tofu's filesystem mirror.
+@functools.cache
+def demo_cli() -> Cli | None:
+    """The CLI the demo deploys with, never built by the demo: HashiCorp Terraform where it is
+    on PATH (most machines that run Terraform), else OpenTofu once ``scripts/tofu`` has built it
+    (``scripts/setup.sh demo`` does so only where Terraform is missing); None if neither."""
+    terraform = Cli("terraform")
+    if terraform.script.is_file() and terraform.run("version", check=False).returncode == 0:
+        return terraform
+    return Cli("tofu") if tofu_built() else None
+
+
+def aws_provider_available(cli: Cli) -> bool:
+    """A hashicorp/aws provider sits in (or can be linked into) the CLIs' filesystem mirror.
 
     Any version will do: the apply runs in a copy whose override file pins that version.
     """
-    if not tofu_ready():  # asking scripts/tofu would start the OpenTofu build
-        return False
     try:
-        local_aws_provider_version(TOFU)
+        local_aws_provider_version(cli)
     except TerraformError:
         return False
     return True
@@ -72,12 +82,12 @@ class RenderedShim:
     outputs: dict
 
 
-def render_shim(work: Path, endpoint_name: str, bucket: str) -> RenderedShim:
-    """``tofu apply`` a throw-away root calling modules/lca for the demo's endpoint."""
-    root = lca_root(work / "lca-shim", TOFU, endpoint_name=endpoint_name, whisper_model_size="tiny.en",
+def render_shim(cli: Cli, work: Path, endpoint_name: str, bucket: str) -> RenderedShim:
+    """``apply`` a throw-away root calling modules/lca for the demo's endpoint."""
+    root = lca_root(work / "lca-shim", cli, endpoint_name=endpoint_name, whisper_model_size="tiny.en",
                     s3_bucket_name=bucket, deployed={"endpoint_name": endpoint_name, "s3_bucket_name": bucket})
-    TOFU.run("apply", "-auto-approve", "-input=false", cwd=root)
-    out = TOFU.outputs(root)
+    cli.run("apply", "-auto-approve", "-input=false", cwd=root)
+    out = cli.outputs(root)
     return RenderedShim(out["shim_template_body"], out["shim_outputs"])
 
 
@@ -98,16 +108,16 @@ def delete_shim(cloudformation) -> None:
         StackName=STACK_NAME, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
 
 
-def root_module_apply(work: Path, aws_url: str, model_data_url: str, destroy: bool = False) -> dict:
-    """The real ``tofu apply`` (or destroy) of the root module against the local AWS.
+def root_module_apply(cli: Cli, work: Path, aws_url: str, model_data_url: str, destroy: bool = False) -> dict:
+    """The real ``apply`` (or destroy) of the root module against the local AWS.
 
     Runs in ``work/hcl``, a copy of the HCL pinned to the local provider (state stays there);
     the artifact is step 2's, so the module builds nothing. Only where ``aws_provider_available()``.
     """
     root = work / "hcl"
     if not root.is_dir():
-        terraform_copy(root, local_aws_provider_version(TOFU))
-        TOFU.init(root)
+        terraform_copy(root, local_aws_provider_version(cli))
+        cli.init(root)
     bucket = model_data_url.removeprefix("s3://").split("/", 1)[0]
     # The local AWS takes any credentials; a real profile must neither reach it nor be needed.
     env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
@@ -115,5 +125,5 @@ def root_module_apply(work: Path, aws_url: str, model_data_url: str, destroy: bo
     variables = ["-var", f"aws_endpoint_url={aws_url}", "-var", "aws_region=us-east-1",
                  "-var", f"model_data_url={model_data_url}", "-var", f"s3_bucket_name={bucket}",
                  "-var", "whisper_model_size=tiny.en", "-var", f"endpoint_name={ROOT_ENDPOINT}"]
-    TOFU.run("destroy" if destroy else "apply", "-auto-approve", "-input=false", *variables, cwd=root, env=env)
-    return {} if destroy else TOFU.outputs(root)
+    cli.run("destroy" if destroy else "apply", "-auto-approve", "-input=false", *variables, cwd=root, env=env)
+    return {} if destroy else cli.outputs(root)

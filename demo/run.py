@@ -31,7 +31,7 @@ REGION = "us-east-1"
 STEPS = {
     1: "start the local AWS (moto)",
     2: "build the model artifact and upload it to the local S3",
-    3: "deploy: tofu apply / LCA CloudFormation shim",
+    3: "deploy: terraform apply / LCA CloudFormation shim",
     4: "start the endpoint from the artifact, as SageMaker does",
     5: "replay a two-channel call through the LCA client",
     6: "summary",
@@ -164,24 +164,26 @@ class Demo:
     # -- step 3 ---------------------------------------------------------------------------
     def deploy(self) -> str:
         done = []
-        if deploy.aws_provider_available() and deploy.tofu_ready():
-            self.say("      $ scripts/tofu apply (root module, local AWS)")
+        cli = deploy.demo_cli()
+        if cli is None:
+            self._notice("deploy skipped: neither HashiCorp Terraform on PATH nor a built OpenTofu "
+                         "(scripts/setup.sh demo builds OpenTofu where Terraform is missing)")
+        elif deploy.aws_provider_available(cli):
+            self.say(f"      $ scripts/{cli.name} apply (root module, local AWS)")
             # No destroy afterwards: the local AWS, and all it holds, stops with the demo.
-            outputs = deploy.root_module_apply(self.work, self.aws_url, self.model_data_url)
+            outputs = deploy.root_module_apply(cli, self.work, self.aws_url, self.model_data_url)
             for key, value in outputs.items():
                 if key != "lca_shim_template_body":  # rendered again below, as LCA nests it
                     self.say(f"      output {key} = {json.dumps(value)}")
             done.append("root module applied")
         else:
-            self._notice("tofu apply of the root module skipped: no hashicorp/aws provider on this "
-                         "machine (none in scripts/tofu's filesystem mirror or the places it searches)")
+            self._notice(f"{cli.name} apply of the root module skipped: no hashicorp/aws provider on this "
+                         "machine (none in the CLIs' filesystem mirror or the places it searches)")
         if not deploy.LCA_MODULE.is_dir():
             self._notice(f"LCA shim skipped: {deploy.LCA_MODULE.relative_to(REPO)} is not in this checkout")
-        elif not deploy.tofu_ready():
-            self._notice("LCA shim skipped: OpenTofu is not built yet (run scripts/tofu version once)")
-        else:
-            self.say("      $ scripts/tofu apply (modules/whisper_sagemaker/modules/lca: renders the shim)")
-            shim = deploy.render_shim(self.work, DEFAULT_ENDPOINT, BUCKET)
+        elif cli is not None:
+            self.say(f"      $ scripts/{cli.name} apply (modules/whisper_sagemaker/modules/lca: renders the shim)")
+            shim = deploy.render_shim(cli, self.work, DEFAULT_ENDPOINT, BUCKET)
             cloudformation = self._client("cloudformation")
             params = deploy.lca_stack_parameters(DEFAULT_ENDPOINT, BUCKET)
             self.say(f"      create_stack {deploy.STACK_NAME} with LCA's {len(params)} parameters")

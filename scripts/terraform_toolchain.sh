@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # The Terraform side's tools, cached outside the clone (WHISPER_SAGEMAKER_CACHE):
 #   - OpenTofu, built once from the Go module proxy by scripts/tofu;
-#   - tflint, built once from the Go module proxy by scripts/tflint;
 #   - HashiCorp Terraform is the one on PATH (scripts/terraform checks it);
 #   - both CLIs' provider mirror, linked from the machine's plugin directories;
 #   - checkov + cfn-lint in their own virtual environment (tools-venv), because
@@ -24,7 +23,9 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
+if [ ! -x "$cache/toolchain/opentofu-"*/bin/tofu ]; then
+  echo "setup: building OpenTofu from the Go module proxy (once, cached; ~10 min cold)" >&2
+fi
 scripts/tofu version >/dev/null
-scripts/tflint --version >/dev/null
 # Without Terraform the demo still runs; the tests fail loudly, with the same message.
 scripts/terraform version >/dev/null || true

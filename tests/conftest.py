@@ -13,6 +13,16 @@ import pytest
 
 from replay.clips import SpeechClip, default_model_dir, load_clips
 
+# Tests in these folders carry the marker of the same name (the quick tier, `make check`, leaves them out).
+AREA_MARKERS = ("terraform", "e2e", "packaging")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        area = item.path.relative_to(Path(__file__).parent).parts[0]
+        if area in AREA_MARKERS:
+            item.add_marker(area)
+
 
 @pytest.fixture(scope="session")
 def model_dir() -> Path:
