@@ -12,6 +12,7 @@ from bench.default_sweep import Candidate
 from replay.lca_audio import LCA_PARAMETERS
 
 
+@pytest.mark.slow
 def test_each_candidate_runs_the_whole_workload_with_its_parameters(model_dir, short_clips):
     # the probe has none of the handler's loop guards: with a 3 s margin the goforward final
     # (speech, then the Lambda's 600 ms hang-over) loops; 6 s, the handler's margin, does not

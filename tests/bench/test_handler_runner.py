@@ -13,6 +13,7 @@ def requests(short_clips):
     return lca_workload.lca_workload(short_clips)
 
 
+@pytest.mark.slow
 def test_one_caller_runs_every_request_through_each_handler_in_turn(baseline_model, requests, short_clips):
     a = HookHandler("a", original_handler, baseline_model)
     b = HookHandler("b", original_handler, baseline_model)
@@ -30,6 +31,7 @@ def test_one_caller_runs_every_request_through_each_handler_in_turn(baseline_mod
     assert runs[0].final_texts() == runs[1].final_texts()  # same model, beam search at temperature 0
 
 
+@pytest.mark.slow
 def test_concurrent_callers_answer_every_request(baseline_model, requests):
     handler = HookHandler("baseline", original_handler, baseline_model)
     run = run_concurrent(handler, requests, callers=2)

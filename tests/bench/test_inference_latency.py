@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bench import inference_latency
 
 
+@pytest.mark.slow
 def test_compare_runs_ours_and_the_baseline_on_the_same_lca_requests(model_dir, short_clips):
     comparison = inference_latency.compare(model_dir, short_clips, callers=2)
 

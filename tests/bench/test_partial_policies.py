@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from bench import lca_workload
 from bench.partial_policies import Decoded, Policy, decode_workload, evaluate, policies, shown
 from inference import handler
@@ -39,6 +41,7 @@ def test_words_shown_and_lost_finals_are_counted():
     assert lost.lost_finals == 1 and lost.words_shown == 0
 
 
+@pytest.mark.slow
 def test_the_default_policy_is_what_the_handler_answers(model_dir):
     """Decoded once and policed offline == the live handler's own answer, request by request."""
     clips = load_clips(QUICK_CLIPS)

@@ -73,6 +73,7 @@ def _partial(model, audio: np.ndarray, min_confidence: float) -> dict:
     return transcribe(model, DecodedRequest(audio), params)
 
 
+@pytest.mark.slow
 def test_an_unsure_partial_says_nothing_and_a_sure_one_is_kept(transcriber, jfk):
     """The gate follows the held-back words' own probabilities: empty below the threshold, else unchanged."""
     audio = _audio(jfk)

@@ -285,6 +285,7 @@ FORMATS = [("FLAC", None, "audio/flac"), ("WAV", "PCM_16", "audio/wav"), ("OGG",
 @given(fmt=st.sampled_from(FORMATS), seconds=st.floats(CONFIG.max_audio_s + 1, 900),
        rate=st.sampled_from([8000, 16000, 22050, 44100, 48000]), channels=st.integers(1, 2),
        blank=st.booleans(), wrap=st.sampled_from(["raw", "audio_data"]))
+@pytest.mark.slow
 def test_decoded_size_bombs_are_413_with_bounded_memory(fmt, seconds, rate, channels, blank, wrap):
     name, subtype, content_type = fmt
     if name == "WAV" and seconds * rate * channels * 2 > codecs.MAX_PAYLOAD_BYTES:

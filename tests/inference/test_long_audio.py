@@ -48,6 +48,7 @@ def test_short_audio_is_one_block():
     assert list(block_bounds(np.zeros(SAMPLE_RATE, dtype=np.float32))) == [(0, SAMPLE_RATE)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("pipeline", ["sequential", "batched"])
 def test_blocks_transcribe_the_recording_on_its_own_clock(transcriber, recording, pipeline):
     audio, reference, _ = recording
@@ -65,6 +66,7 @@ def test_blocks_transcribe_the_recording_on_its_own_clock(transcriber, recording
         assert all(s.start - 0.05 <= w.start <= w.end <= s.end + 0.05 for w in s.words)
 
 
+@pytest.mark.slow
 def test_ids_run_1_to_n_whatever_the_pipeline_numbers(transcriber, recording):
     """faster-whisper numbers each block from 1 and skips the id of a segment it drops:
     the recording's ids run 1..N all the same. The real pipeline's segments, renumbered
@@ -93,6 +95,7 @@ def test_batched_without_vad_decodes_fixed_windows(transcriber, recording):
     assert wer([reference], [" ".join(s.text.strip() for s in segments)]) <= WER_BOUND
 
 
+@pytest.mark.slow
 def test_blocks_keep_the_pipelines_work_independent_of_the_length(transcriber, recording):
     """faster-whisper on the whole array allocates many times the audio (its log-mel of all
     of it); block by block, the work is one block's, however long the recording."""
