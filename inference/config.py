@@ -37,6 +37,11 @@ VARIABLES = {
     "WHISPER_IDLE_TIMEOUT_S": "idle_timeout_s",
     "WHISPER_MAX_READING": "max_reading",
     "WHISPER_SHUTDOWN_GRACE_S": "shutdown_grace_s",
+    "WHISPER_MAX_STREAMS": "max_streams",
+    "WHISPER_STREAM_IDLE_S": "stream_idle_s",
+    "WHISPER_MAX_STREAM_S": "max_stream_s",
+    "WHISPER_MAX_FRAME_BYTES": "max_frame_bytes",
+    "WHISPER_STREAM_MAX_BUFFER_S": "stream_max_buffer_s",
     "WHISPER_S3_ALLOWED_BUCKETS": "s3_allowed_buckets",
     "WHISPER_S3_MAX_BYTES": "s3_max_bytes",
     "WHISPER_S3_CONNECT_TIMEOUT_S": "s3_connect_timeout_s",
@@ -81,6 +86,12 @@ class ServingConfig:
     batch_size: int = 8
     # the default of the request parameter: LCA cannot send it, so a deployment sets it here
     min_partial_confidence: float = 0.7
+    # streaming sessions (stream_route.py)
+    max_streams: int = 4  # streaming sessions at once; each decodes about once a second while its caller speaks
+    stream_idle_s: float = 10.0  # Deepgram's: no audio and no KeepAlive for this long closes the stream
+    max_stream_s: float = 1800.0  # one session's length (Deepgram documents 30 minutes)
+    max_frame_bytes: int = 256 << 10  # one WebSocket message; 8 s of 16 kHz 16-bit mono
+    stream_max_buffer_s: float = 45.0  # audio of one channel awaiting its final: past it decoding has fallen behind
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServingConfig:
@@ -110,6 +121,11 @@ class ServingConfig:
             idle_timeout_s=env.number("WHISPER_IDLE_TIMEOUT_S", d.idle_timeout_s, 0.1, 3600),
             max_reading=env.integer("WHISPER_MAX_READING", d.max_reading, 1),
             shutdown_grace_s=env.number("WHISPER_SHUTDOWN_GRACE_S", d.shutdown_grace_s, 0, 3600),
+            max_streams=env.integer("WHISPER_MAX_STREAMS", d.max_streams, 0, 1024),
+            stream_idle_s=env.number("WHISPER_STREAM_IDLE_S", d.stream_idle_s, 0.1, 3600),
+            max_stream_s=env.number("WHISPER_MAX_STREAM_S", d.max_stream_s, 1, 24 * 3600),
+            max_frame_bytes=env.integer("WHISPER_MAX_FRAME_BYTES", d.max_frame_bytes, 64, 64 << 20),
+            stream_max_buffer_s=env.number("WHISPER_STREAM_MAX_BUFFER_S", d.stream_max_buffer_s, 30, 55),
             s3_allowed_buckets=frozenset(b.strip() for b in env.text("WHISPER_S3_ALLOWED_BUCKETS", "").split(",")
                                          if b.strip()),
             s3_max_bytes=env.integer("WHISPER_S3_MAX_BYTES", d.s3_max_bytes, 1),

@@ -11,6 +11,8 @@ Routes:
 * ``POST /v1/audio/transcriptions``: OpenAI's transcription API (the same handler; a
   multipart request, ``json`` by default, errors in OpenAI's ``{"error": {"message", "type"}}``),
   so OpenAI's clients work with ``base_url`` pointing at ``/v1``.
+* WebSocket ``/invocations-bidirectional-stream`` and ``/v1/listen``: live transcription
+  as a stream (SageMaker's bidirectional streaming, Deepgram's live API; ``stream_route.py``).
 
 Each route also reads parameters from ``X-Amzn-SageMaker-Custom-Attributes``, which
 SageMaker forwards to the container (``response_format=srt;channels=separate``).
@@ -40,12 +42,14 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from . import formats, handler
 from .config import ServingConfig
 from .errors import ClientError, Overloaded, PayloadTooLarge
 from .model import Cancelled
+from .stream_route import PATHS as STREAM_PATHS
+from .stream_route import Streams, stream_endpoint
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +129,7 @@ def create_app(model_dir: str | Path, config: ServingConfig | None = None,
         try:
             yield
         finally:
+            await app.state.streams.close_all()
             state.stop_work()
 
     async def ping(request: Request) -> Response:
@@ -166,9 +171,11 @@ def create_app(model_dir: str | Path, config: ServingConfig | None = None,
         Route("/invocations", invocations, methods=["POST"]),
         Route("/endpoints/{name}/invocations", runtime_invocations, methods=["POST"]),
         Route("/v1/audio/transcriptions", openai_transcriptions, methods=["POST"]),
+        *(WebSocketRoute(path, stream_endpoint) for path in STREAM_PATHS),
         *extra_routes,
     ], lifespan=lifespan)
     app.state.server = state
+    app.state.streams = Streams()
     return app
 
 

@@ -1,0 +1,245 @@
+"""One channel of a streaming session: audio in; speech events, interim and final words out.
+
+The channel keeps the audio of the utterance in progress (from the end of the last final)
+and decides, as audio arrives, what to decode next; the session runs the decodes and
+hands the words back. No model here, so every rule is testable on its own:
+
+* **Endpointing**: Silero VAD (the model faster-whisper ships) marks each 32 ms frame as
+  speech or not. Once speech has been heard and ``endpointing_s`` of silence follows it,
+  the utterance is decoded whole and sent as final (``speech_final``).
+* **Interim results**: while speech goes on, the utterance is decoded again after every
+  ``STEP_S`` of new audio; only the words the last two hypotheses agree on are shown
+  (:mod:`.agreement`).
+* **Long turns**: when the utterance reaches ``COMMIT_S`` without a pause, its agreed words
+  become final (``is_final`` without ``speech_final``) and the audio before the last of
+  them is dropped, so a 30-minute call costs what a 30-second one does. One that reaches
+  ``MAX_UTTERANCE_S`` with nothing agreed is final whole.
+* A final never takes back a word already final: each final covers only audio after the
+  previous one.
+* Silence before speech is dropped as it arrives (but ``PRE_ROLL_S``), so a quiet channel
+  costs no decoding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from faster_whisper.vad import get_vad_model
+
+from .agreement import agreed_prefix
+
+SAMPLE_RATE = 16000
+STEP_S = 1.0  # new audio between two interim decodes: LCA's partial rhythm
+COMMIT_S = 15.0  # an utterance this long commits its agreed words and is trimmed behind them
+MAX_UTTERANCE_S = 28.0  # one still this long (no agreement yet) is final whole: Whisper's window is 30 s
+PRE_ROLL_S = 0.3  # audio kept before the first speech frame: Whisper needs the word's onset
+TAIL_S = 0.3  # audio a final keeps after its last speech frame: silence beyond invites "Thank you."
+PROMPT_WORDS = 40  # final words of this channel that condition the next decode
+_FRAME = 512  # Silero's frame at 16 kHz: 32 ms
+_CONTEXT_FRAMES = 31  # ~1 s before new frames, for Silero's state to settle (as in cut_word)
+_SPEECH_PROBABILITY = 0.5  # Silero's own default threshold
+
+
+@dataclass(frozen=True)
+class Word:
+    """A word on the stream's clock (seconds since the session's first sample)."""
+
+    text: str
+    start: float
+    end: float
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """Words to send: an interim (``is_final`` false) or a final, covering ``start`` .. ``end``."""
+
+    channel: int
+    words: tuple[Word, ...]
+    is_final: bool
+    speech_final: bool
+    start: float
+    end: float
+    from_finalize: bool = False
+
+
+@dataclass(frozen=True)
+class SpeechStarted:
+    channel: int
+    timestamp: float
+
+
+@dataclass(frozen=True)
+class UtteranceEnd:
+    channel: int
+    last_word_end: float
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The audio one decode works on: samples ``start`` .. ``end`` of the stream, and its prompt."""
+
+    audio: np.ndarray
+    start: int
+    end: int
+    prompt: str | None
+    final: bool
+    speech_final: bool = False
+    from_finalize: bool = False
+
+
+class _Vad:
+    """Silero over a stream: a speech flag for each whole 32 ms frame as it completes."""
+
+    def __init__(self) -> None:
+        self._tail = np.zeros(0, np.float32)  # the last frames, for context
+        self._partial = np.zeros(0, np.float32)  # samples short of a whole frame
+        self.frames = 0  # frames flagged so far
+
+    def feed(self, samples: np.ndarray) -> list[bool]:
+        """The flags of the frames ``samples`` complete."""
+        audio = np.concatenate([self._partial, samples])
+        whole = len(audio) // _FRAME * _FRAME
+        self._partial = audio[whole:]
+        if not whole:
+            return []
+        window = np.concatenate([self._tail, audio[:whole]])
+        probabilities = get_vad_model()(np.ascontiguousarray(window, dtype=np.float32)).reshape(-1)
+        self._tail = window[-_FRAME * _CONTEXT_FRAMES:]
+        self.frames += whole // _FRAME
+        return [bool(p >= _SPEECH_PROBABILITY) for p in probabilities[-(whole // _FRAME):]]
+
+
+@dataclass
+class Channel:
+    """One transcribed channel; see the module docstring for the rules."""
+
+    index: int
+    endpointing_s: float | None
+    interim_results: bool
+    utterance_end_s: float | None = None
+    vad_events: bool = False
+    audio: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    offset: int = 0  # stream sample index of audio[0]
+    received: int = 0  # samples received so far
+    decoded_to: int = 0  # end of the audio the last decode saw
+    previous: list[Word] = field(default_factory=list)  # the last hypothesis, for agreement
+    shown: tuple[str, ...] = ()  # the interim words last sent
+    final_words: list[Word] = field(default_factory=list)  # the last PROMPT_WORDS final ones
+    last_word_end: float | None = None  # of the last final word not yet followed by an UtteranceEnd
+    _vad: _Vad = field(default_factory=_Vad)
+    _last_speech_frame: int = -1
+    _silent_frames: int = 0
+
+    # -- audio in ------------------------------------------------------------------------------
+    def feed(self, samples: np.ndarray) -> list:
+        """Append 16 kHz float32 ``samples``; the speech events they cause."""
+        events: list = []
+        self.audio = np.concatenate([self.audio, samples])
+        self.received += len(samples)
+        first = self._vad.frames
+        for frame, speech in enumerate(self._vad.feed(samples), first):
+            if speech and self._last_speech_frame != frame - 1 and self.vad_events:  # an onset
+                events.append(SpeechStarted(self.index, frame * _FRAME / SAMPLE_RATE))
+            if speech:
+                self._last_speech_frame, self._silent_frames = frame, 0
+            else:
+                self._silent_frames += 1
+        if not self.heard_speech:
+            self._drop_before(self.received - int(PRE_ROLL_S * SAMPLE_RATE))
+        if (self.utterance_end_s is not None and self.last_word_end is not None
+                and self.received / SAMPLE_RATE - self.last_word_end >= self.utterance_end_s
+                and self.silence_s >= self.utterance_end_s):
+            events.append(UtteranceEnd(self.index, self.last_word_end))
+            self.last_word_end = None
+        return events
+
+    @property
+    def heard_speech(self) -> bool:
+        """Whether the audio kept holds a speech frame."""
+        return self._last_speech_frame >= self.offset // _FRAME
+
+    @property
+    def silence_s(self) -> float:
+        """How long the audio has been silent (trailing non-speech frames)."""
+        return self._silent_frames * _FRAME / SAMPLE_RATE
+
+    # -- what to decode ------------------------------------------------------------------------
+    def due(self) -> Snapshot | None:
+        """The next decode this channel needs now, or None."""
+        if not self.heard_speech:
+            return None
+        if self.endpointing_s is not None and self.silence_s >= self.endpointing_s:
+            return self.snapshot(final=True, speech_final=True)
+        if len(self.audio) >= MAX_UTTERANCE_S * SAMPLE_RATE:
+            return self.snapshot(final=True)
+        new_audio = (self.received - max(self.decoded_to, self.offset)) / SAMPLE_RATE
+        long_turn = len(self.audio) >= COMMIT_S * SAMPLE_RATE
+        if (self.interim_results or long_turn) and new_audio >= STEP_S:
+            return self.snapshot(final=False)
+        return None
+
+    def finalize(self) -> Snapshot | None:
+        """The decode that makes everything heard so far final (a ``Finalize`` or the stream's end)."""
+        return self.snapshot(final=True, from_finalize=True) if self.heard_speech else None
+
+    def snapshot(self, final: bool, speech_final: bool = False, from_finalize: bool = False) -> Snapshot:
+        self.decoded_to = self.received
+        audio = self.audio
+        if final:  # the silence after the last word holds nothing to decode but Whisper's inventions
+            speech_end = (self._last_speech_frame + 1) * _FRAME + int(TAIL_S * SAMPLE_RATE)
+            audio = audio[:max(speech_end - self.offset, 0)]
+        # the channel's last final words condition the decode, as an earlier window's text does in Whisper
+        prompt = " ".join(w.text for w in self.final_words) or None
+        return Snapshot(audio.copy(), self.offset, self.received, prompt, final, speech_final, from_finalize)
+
+    # -- words back ----------------------------------------------------------------------------
+    def decoded(self, snap: Snapshot, words: list[Word]) -> list[Transcript]:
+        """The transcripts a decode of ``snap`` gives (words on the stream's clock)."""
+        if snap.start != self.offset:  # a final moved the utterance on meanwhile: stale hypothesis
+            return []
+        if snap.final:
+            return [self._finish(words, snap.end, snap.speech_final, snap.from_finalize)]
+        agreed = agreed_prefix([w.text for w in self.previous], [w.text for w in words])
+        self.previous = list(words)
+        out = []
+        if len(snap.audio) >= COMMIT_S * SAMPLE_RATE and agreed:
+            out.append(self._commit(words[:agreed]))
+            return out
+        shown = tuple(w.text for w in words[:agreed])
+        if self.interim_results and shown and shown != self.shown:
+            self.shown = shown
+            out.append(Transcript(self.index, tuple(words[:agreed]), False, False, self.offset / SAMPLE_RATE,
+                                  words[agreed - 1].end))
+        return out
+
+    def _commit(self, words: list[Word]) -> Transcript:
+        """A long turn's agreed words, final; the utterance goes on from the last one's end."""
+        cut = int(words[-1].end * SAMPLE_RATE)
+        start = self.offset / SAMPLE_RATE
+        self._drop_before(cut)
+        self.previous = [w for w in self.previous if w.start >= words[-1].end]
+        self._remember(words)
+        return Transcript(self.index, tuple(words), True, False, start, words[-1].end)
+
+    def _finish(self, words: list[Word], end: int, speech_final: bool, from_finalize: bool) -> Transcript:
+        """The utterance's final: everything decoded up to ``end``, which the utterance then drops."""
+        start = self.offset / SAMPLE_RATE
+        self._drop_before(end)
+        self.previous = []
+        self._remember(words)
+        return Transcript(self.index, tuple(words), True, speech_final, start, end / SAMPLE_RATE, from_finalize)
+
+    def _remember(self, words: list[Word]) -> None:
+        self.shown = ()
+        if words:
+            self.final_words = (self.final_words + list(words))[-PROMPT_WORDS:]
+            self.last_word_end = words[-1].end
+
+    def _drop_before(self, sample: int) -> None:
+        """Forget the audio before stream sample ``sample`` (never audio not yet received)."""
+        drop = min(max(sample - self.offset, 0), len(self.audio))
+        if drop:
+            self.audio = self.audio[drop:]
+            self.offset += drop

@@ -1,0 +1,109 @@
+"""The streaming session's parts on their own: agreement, options, frame decoding, a channel's bounds."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import soundfile
+from hypothesis import given
+from hypothesis import strategies as st
+
+from inference.agreement import agreed_prefix, comparable
+from inference.config import ServingConfig
+from inference.errors import ClientError
+from inference.stream_audio import FrameDecoder
+from inference.stream_channel import COMMIT_S, MAX_UTTERANCE_S, SAMPLE_RATE, Channel
+from inference.stream_options import DEFAULT_ENDPOINTING_MS, StreamOptions
+from replay.wer import wer
+
+WORDS = st.lists(st.sampled_from(["ten", "of", "clubs", "Clubs.", "four", "queen"]), max_size=8)
+
+
+@given(WORDS, WORDS)
+def test_agreement_is_the_longest_common_prefix_up_to_case_and_punctuation(previous, current):
+    n = agreed_prefix(previous, current)
+    assert [comparable(w) for w in previous[:n]] == [comparable(w) for w in current[:n]]
+    assert n == min(len(previous), len(current)) or comparable(previous[n]) != comparable(current[n])
+
+
+def test_agreement_examples():
+    assert agreed_prefix(["Ten", "of", "quotes"], ["ten", "of", "clubs."]) == 2
+    assert agreed_prefix(["four", "queen"], ["for", "queen"]) == 0
+    assert agreed_prefix([], ["anything"]) == 0
+
+
+def test_options_default_and_deepgram_names():
+    config = ServingConfig()
+    options = StreamOptions.from_query({"model": ["whisper"], "language": ["en-US"], "endpointing": ["false"],
+                                        "keyterm": ["Dashwood", "Norland:2"], "tag": ["call-7"]}, config)
+    assert (options.language, options.endpointing_ms, options.hotwords) == ("en", None, "Dashwood Norland")
+    assert StreamOptions.from_query({}, config).endpointing_ms == DEFAULT_ENDPOINTING_MS
+    multi = StreamOptions.from_query({"channels": ["2"], "multichannel": ["true"]}, config)
+    assert multi.transcribed_channels == 2
+    assert StreamOptions.from_query({"channels": ["2"]}, config).transcribed_channels == 1
+    with pytest.raises(ClientError, match="speaker diarization"):
+        StreamOptions.from_query({"diarize_model": ["v1"]}, config)
+
+
+@pytest.mark.parametrize("split", [1, 799, 3200])
+def test_frames_split_anywhere_decode_to_the_same_audio(jfk, split):
+    """Frames may end inside a sample or between channels; resampling leaves no seam."""
+    speech, _ = soundfile.read(str(jfk.path), dtype="int16")
+    stereo = np.stack([speech, speech // 2], axis=1).astype("<i2").tobytes()
+    query = {"sample_rate": ["16000"], "channels": ["2"], "multichannel": ["true"]}
+    options = StreamOptions.from_query(query, ServingConfig())
+    whole = FrameDecoder(options).decode(stereo)
+    decoder = FrameDecoder(options)
+    parts = [decoder.decode(stereo[i:i + split]) for i in range(0, len(stereo), split)]
+    for channel in (0, 1):
+        joined = np.concatenate([p[channel] for p in parts])
+        assert np.array_equal(joined, whole[channel])
+    assert np.allclose(whole[1], (speech // 2) / 32768.0)
+
+
+def test_mulaw_decodes_libsndfiles_encoding(jfk):
+    speech, _ = soundfile.read(str(jfk.path), dtype="float32")
+    encoded = io.BytesIO()
+    soundfile.write(encoded, speech, 16000, format="RAW", subtype="ULAW")
+    options = StreamOptions.from_query({"encoding": ["mulaw"]}, ServingConfig())
+    decoded = FrameDecoder(options).decode(encoded.getvalue())[0]
+    reference, _ = soundfile.read(io.BytesIO(encoded.getvalue()), format="RAW", subtype="ULAW", samplerate=16000,
+                                  channels=1, dtype="float32")
+    assert np.allclose(decoded, reference, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_a_long_turn_keeps_a_bounded_buffer_and_loses_no_words(transcriber, clips):
+    """A minute of speech without a pause (endpointing off): agreed words become final at
+    COMMIT_S, the audio behind them is dropped, and every clip's words come out once."""
+    from inference.stream_route import decode_words
+
+    chosen = [c for c in clips if c.name.startswith("librivox")]
+    audio = np.concatenate([soundfile.read(str(c.path), dtype="float32")[0] for c in chosen] * 2)
+    channel = Channel(0, endpointing_s=None, interim_results=False)
+    finals, longest = [], 0
+    for at in range(0, len(audio), SAMPLE_RATE // 2):
+        channel.feed(audio[at:at + SAMPLE_RATE // 2])
+        longest = max(longest, len(channel.audio))
+        snap = channel.due()
+        if snap is not None:
+            finals += channel.decoded(snap, decode_words(transcriber, snap, language="en"))
+    snap = channel.finalize()
+    finals += channel.decoded(snap, decode_words(transcriber, snap, language="en"))
+    assert longest <= (MAX_UTTERANCE_S + 1) * SAMPLE_RATE
+    assert sum(1 for f in finals if f.is_final and not f.speech_final) >= len(audio) / SAMPLE_RATE / (2 * COMMIT_S)
+    words = [w for f in finals for w in f.words]
+    assert all(a.end <= b.start + 0.05 for a, b in zip(words, words[1:], strict=False)), "no word final twice"
+    reference = " ".join(c.reference for c in chosen * 2)
+    assert wer([reference], [" ".join(w.text for w in words)]) <= 0.2
+
+
+def test_silence_costs_nothing_and_keeps_no_audio():
+    channel = Channel(0, endpointing_s=0.5, interim_results=True)
+    for _ in range(50):
+        assert channel.feed(np.zeros(SAMPLE_RATE // 10, np.float32)) == []
+        assert channel.due() is None
+    assert len(channel.audio) <= 0.4 * SAMPLE_RATE and channel.received == 5 * SAMPLE_RATE
+
