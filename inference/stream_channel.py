@@ -9,7 +9,10 @@ hands the words back. No model here, so every rule is testable on its own:
   the utterance is decoded whole and sent as final (``speech_final``).
 * **Interim results**: while speech goes on, the utterance is decoded again after every
   ``STEP_S`` of new audio; only the words the last two hypotheses agree on are shown
-  (:mod:`.agreement`).
+  (:mod:`.agreement`), and not when they are unsure by the model's own measure (the
+  deployment's ``WHISPER_MIN_PARTIAL_CONFIDENCE``, as for LCA's partials): two decodes of
+  an utterance's first second can agree on the same misreading ("I'd less to be" for
+  "Unless to be").
 * **Long turns**: when the utterance reaches ``COMMIT_S`` without a pause, its agreed words
   become final (``is_final`` without ``speech_final``) and the audio before the last of
   them is dropped, so a 30-minute call costs what a 30-second one does. One that reaches
@@ -28,6 +31,7 @@ import numpy as np
 from faster_whisper.vad import get_vad_model
 
 from .agreement import agreed_prefix
+from .cut_word import below_confidence
 
 SAMPLE_RATE = 16000
 STEP_S = 1.0  # new audio between two interim decodes: LCA's partial rhythm
@@ -35,7 +39,6 @@ COMMIT_S = 15.0  # an utterance this long commits its agreed words and is trimme
 MAX_UTTERANCE_S = 28.0  # one still this long (no agreement yet) is final whole: Whisper's window is 30 s
 PRE_ROLL_S = 0.3  # audio kept before the first speech frame: Whisper needs the word's onset
 TAIL_S = 0.3  # audio a final keeps after its last speech frame: silence beyond invites "Thank you."
-PROMPT_WORDS = 40  # final words of this channel that condition the next decode
 _FRAME = 512  # Silero's frame at 16 kHz: 32 ms
 _CONTEXT_FRAMES = 31  # ~1 s before new frames, for Silero's state to settle (as in cut_word)
 _SPEECH_PROBABILITY = 0.5  # Silero's own default threshold
@@ -78,12 +81,11 @@ class UtteranceEnd:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The audio one decode works on: samples ``start`` .. ``end`` of the stream, and its prompt."""
+    """The audio one decode works on: samples ``start`` .. ``end`` of the stream."""
 
     audio: np.ndarray
     start: int
     end: int
-    prompt: str | None
     final: bool
     speech_final: bool = False
     from_finalize: bool = False
@@ -120,13 +122,13 @@ class Channel:
     interim_results: bool
     utterance_end_s: float | None = None
     vad_events: bool = False
+    min_confidence: float = 0.0  # interims whose words' geometric-mean probability is lower are not shown
     audio: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     offset: int = 0  # stream sample index of audio[0]
     received: int = 0  # samples received so far
     decoded_to: int = 0  # end of the audio the last decode saw
     previous: list[Word] = field(default_factory=list)  # the last hypothesis, for agreement
     shown: tuple[str, ...] = ()  # the interim words last sent
-    final_words: list[Word] = field(default_factory=list)  # the last PROMPT_WORDS final ones
     last_word_end: float | None = None  # of the last final word not yet followed by an UtteranceEnd
     _vad: _Vad = field(default_factory=_Vad)
     _last_speech_frame: int = -1
@@ -166,8 +168,8 @@ class Channel:
         return self._silent_frames * _FRAME / SAMPLE_RATE
 
     # -- what to decode ------------------------------------------------------------------------
-    def due(self) -> Snapshot | None:
-        """The next decode this channel needs now, or None."""
+    def due(self, interim: bool = True) -> Snapshot | None:
+        """The next decode this channel needs now, or None; only a final where not ``interim``."""
         if not self.heard_speech:
             return None
         if self.endpointing_s is not None and self.silence_s >= self.endpointing_s:
@@ -176,7 +178,7 @@ class Channel:
             return self.snapshot(final=True)
         new_audio = (self.received - max(self.decoded_to, self.offset)) / SAMPLE_RATE
         long_turn = len(self.audio) >= COMMIT_S * SAMPLE_RATE
-        if (self.interim_results or long_turn) and new_audio >= STEP_S:
+        if interim and (self.interim_results or long_turn) and new_audio >= STEP_S:
             return self.snapshot(final=False)
         return None
 
@@ -190,9 +192,7 @@ class Channel:
         if final:  # the silence after the last word holds nothing to decode but Whisper's inventions
             speech_end = (self._last_speech_frame + 1) * _FRAME + int(TAIL_S * SAMPLE_RATE)
             audio = audio[:max(speech_end - self.offset, 0)]
-        # the channel's last final words condition the decode, as an earlier window's text does in Whisper
-        prompt = " ".join(w.text for w in self.final_words) or None
-        return Snapshot(audio.copy(), self.offset, self.received, prompt, final, speech_final, from_finalize)
+        return Snapshot(audio.copy(), self.offset, self.received, final, speech_final, from_finalize)
 
     # -- words back ----------------------------------------------------------------------------
     def decoded(self, snap: Snapshot, words: list[Word]) -> list[Transcript]:
@@ -208,7 +208,8 @@ class Channel:
             out.append(self._commit(words[:agreed]))
             return out
         shown = tuple(w.text for w in words[:agreed])
-        if self.interim_results and shown and shown != self.shown:
+        unsure = below_confidence([w.confidence for w in words[:agreed]], self.min_confidence)
+        if self.interim_results and shown and shown != self.shown and not unsure:
             self.shown = shown
             out.append(Transcript(self.index, tuple(words[:agreed]), False, False, self.offset / SAMPLE_RATE,
                                   words[agreed - 1].end))
@@ -234,7 +235,6 @@ class Channel:
     def _remember(self, words: list[Word]) -> None:
         self.shown = ()
         if words:
-            self.final_words = (self.final_words + list(words))[-PROMPT_WORDS:]
             self.last_word_end = words[-1].end
 
     def _drop_before(self, sample: int) -> None:

@@ -26,7 +26,7 @@ class SessionInfo:
     channels: int  # transcribed channels
     punctuate: bool = True
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    created: str = field(default_factory=lambda: datetime.datetime.now(datetime.UTC).isoformat())
+    created: str = field(default_factory=lambda: datetime.datetime.now(datetime.timezone.utc).isoformat())
 
 
 def results(transcript: Transcript, info: SessionInfo) -> dict:

@@ -27,7 +27,6 @@ from replay.wer import wer as corpus_wer
 FRAME_S = 0.1
 QUERY = {"model": "whisper", "encoding": "linear16", "sample_rate": str(TELEPHONE_RATE), "channels": "2",
          "multichannel": "true", "interim_results": "true"}
-_TURN_MARGIN_S = 0.3  # a word belongs to the turn its middle falls in, give or take this
 
 
 @dataclass(frozen=True)
@@ -127,25 +126,34 @@ class StreamScore:
 
 
 def score(result: StreamResult, speed: float = 1.0) -> StreamScore:
-    """Figures for a streamed call made from clips (``Call.turns``); see :class:`StreamScore`."""
+    """Figures for a streamed call made from clips (``Call.turns``); see :class:`StreamScore`.
+
+    Each word goes to the turn of its channel nearest to its middle: Whisper's timings can
+    put a turn's first word half a second early, and a fixed window would count it lost.
+    """
     turns = result.call.turns
     finals = [m for m in result.messages if m.is_final]
     latencies, utterances, lost = [], [], 0
-    for turn in turns:
-        def inside(word, turn=turn) -> bool:
-            middle = (word[1] + word[2]) / 2
-            return turn.start_s - _TURN_MARGIN_S <= middle <= turn.end_s + _TURN_MARGIN_S
-        mine = [m for m in finals if m.channel == turn.channel and any(inside(w) for w in m.words)]
-        final_text = " ".join(w[0] for m in mine for w in m.words if inside(w))
-        interims = [" ".join(w[0] for w in m.words if inside(w)) for m in result.messages
-                    if not m.is_final and m.channel == turn.channel and any(inside(w) for w in m.words)]
+    for index, turn in enumerate(turns):
+        def mine(word, index=index, channel=turn.channel) -> bool:
+            return _nearest_turn(turns, channel, (word[1] + word[2]) / 2) == index
+        holding = [m for m in finals if m.channel == turn.channel and any(mine(w) for w in m.words)]
+        final_text = " ".join(w[0] for m in holding for w in m.words if mine(w))
+        interims = [" ".join(w[0] for w in m.words if mine(w)) for m in result.messages
+                    if not m.is_final and m.channel == turn.channel and any(mine(w) for w in m.words)]
         utterances.append(Utterance(turn.reference, interims, final_text))
         if not words(final_text):
             lost += 1
         else:
-            latencies.append(max(m.arrived_s for m in mine) - turn.end_s / speed)
+            latencies.append(max(m.arrived_s for m in holding) - turn.end_s / speed)
     references = [" ".join(result.call.references(c)) for c in (0, 1)]
     heard = [" ".join(w[0] for m in finals if m.channel == c for w in m.words) for c in (0, 1)]
     pairs = [(r, h) for r, h in zip(references, heard, strict=True) if r]
     wer = corpus_wer([r for r, _ in pairs], [h for _, h in pairs]) if pairs else None
     return StreamScore(tuple(latencies), lost, wer, tuple(utterances))
+
+
+def _nearest_turn(turns, channel: int, at: float) -> int | None:
+    """The index of the channel's turn closest to ``at`` (0 inside it), None if it has none."""
+    distances = [(max(t.start_s - at, at - t.end_s, 0.0), i) for i, t in enumerate(turns) if t.channel == channel]
+    return min(distances)[1] if distances else None
