@@ -23,7 +23,7 @@ test: setup lint
 	.venv/bin/python -m pytest --durations=15
 
 # A few minutes' worth of the suite for the edit-test loop (see tests/README.md for the markers).
-check: setup-demo lint-python
+check: setup lint-python
 	.venv/bin/python -m pytest -m "$(QUICK)" -q
 
 # Lint the way terraform-aws-modules do; .pre-commit-config.yaml runs these same targets.
