@@ -53,14 +53,19 @@ logger = logging.getLogger(__name__)
 PATHS = ("/invocations-bidirectional-stream", "/v1/listen")
 NORMAL, GOING_AWAY, POLICY, TOO_BIG, INTERNAL, TRY_AGAIN = 1000, 1001, 1008, 1009, 1011, 1013
 _CONTROL = ("KeepAlive", "Finalize", "CloseStream")
+_MAX_REASON_BYTES = 123
 
 
 class SessionClosed(Exception):
-    """The session ends: close with ``code`` and ``reason`` (after finals where ``flush``)."""
+    """The session ends: close with ``code`` and ``reason`` (after finals where ``flush``).
+
+    A close frame holds at most 123 bytes of reason (RFC 6455): longer ones are cut there.
+    """
 
     def __init__(self, code: int, reason: str, flush: bool = False) -> None:
         super().__init__(reason)
-        self.code, self.reason, self.flush = code, reason, flush
+        self.code, self.flush = code, flush
+        self.reason = reason.encode()[:_MAX_REASON_BYTES].decode(errors="ignore")
 
 
 class Streams:
@@ -213,9 +218,9 @@ class Session:
             for item in channel.feed(samples):
                 await self._send(event(item, self.info))
             if len(channel.audio) > self.config.stream_max_buffer_s * SAMPLE_RATE:
-                raise SessionClosed(TRY_AGAIN, f"decoding fell behind: channel {channel.index} holds more than "
+                raise SessionClosed(TRY_AGAIN, f"overloaded: channel {channel.index} has over "
                                                f"{self.config.stream_max_buffer_s:g} s of audio awaiting a final "
-                                               "(WHISPER_STREAM_MAX_BUFFER_S); the server is overloaded")
+                                               "(WHISPER_STREAM_MAX_BUFFER_S)")
             self._schedule(channel)
 
     async def _control(self, text: str) -> None:

@@ -107,3 +107,10 @@ def test_silence_costs_nothing_and_keeps_no_audio():
         assert channel.due() is None
     assert len(channel.audio) <= 0.4 * SAMPLE_RATE and channel.received == 5 * SAMPLE_RATE
 
+
+
+def test_a_close_reason_fits_a_close_frame():
+    from inference.stream_route import SessionClosed
+
+    reason = SessionClosed(1008, "é" * 100 + " (WHISPER_MAX_FRAME_BYTES)").reason
+    assert len(reason.encode()) <= 123 and reason.startswith("é")
