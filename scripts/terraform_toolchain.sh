@@ -23,9 +23,6 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
-if [ ! -x "$cache/toolchain/opentofu-"*/bin/tofu ]; then
-  echo "setup: building OpenTofu from the Go module proxy (once, cached; ~10 min cold)" >&2
-fi
-scripts/tofu version >/dev/null
+scripts/tofu version >/dev/null  # says so when it builds OpenTofu first
 # Without Terraform the demo still runs; the tests fail loudly, with the same message.
 scripts/terraform version >/dev/null || true
