@@ -78,8 +78,9 @@ def test_ids_run_1_to_n_whatever_the_pipeline_numbers(transcriber, recording):
         segments, info = run(block, **options)
         return [dataclasses.replace(s, id=2 * s.id) for s in segments], info
 
-    segments, _ = transcribe_blocks(skipping, audio, block_s=15.0, language="en", beam_size=1)
-    assert len(segments) >= 4 and segments[-1].start > 15.0
+    three_blocks = audio[:int(40 * SAMPLE_RATE)]
+    segments, _ = transcribe_blocks(skipping, three_blocks, block_s=15.0, language="en", beam_size=1)
+    assert len(segments) >= 3 and segments[-1].start > 15.0
     assert [s.id for s in segments] == list(range(1, len(segments) + 1))
 
 

@@ -160,6 +160,7 @@ def noise_wav(seconds: float) -> bytes:
     return wav_bytes(np.random.default_rng(1).normal(0, 3000, int(16000 * seconds)).astype(np.int16))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("work", ["finishes within the grace period", "outlasts the grace period"])
 def test_sigterm_drains_admitted_work_then_exits(model_dir, short_wav, tmp_path, work):
     port = free_port()

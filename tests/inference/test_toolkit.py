@@ -51,6 +51,7 @@ def artifact_dir(tmp_path_factory, model_dir: Path) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_handler_service_transcribes_lca_and_raw_requests(toolkit_python: Path, artifact_dir: Path, jfk, clips):
     # In a fresh interpreter: the toolkit inserts code/ into sys.path and imports "inference",
     # which must be code/inference.py, never this repository's package.

@@ -149,6 +149,7 @@ def test_responses_are_read_as_lca_reads_them(response, lambda_text, websocket_t
     assert read_text(response, WEBSOCKET) == websocket_text
 
 
+@pytest.mark.slow
 def test_http_requests_look_like_lcas_and_stay_one_in_flight_per_call(short_call_clips):
     calls = [synthetic_call(short_call_clips, name=f"c{i}") for i in range(2)]
     with StandIn(delay_s=0.15) as server:
