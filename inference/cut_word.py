@@ -26,10 +26,11 @@ import math
 import numpy as np
 from faster_whisper.vad import get_vad_model
 
-_FRAME = 512  # Silero's frame at 16 kHz: 32 ms
-_CONTEXT_FRAMES = 31  # ~1 s before the end, for the model's state to settle
+# Silero's settings, shared with the streaming session's endpointing (stream_channel.py)
+VAD_FRAME = 512  # Silero's frame at 16 kHz: 32 ms
+VAD_CONTEXT_FRAMES = 31  # ~1 s before the frames that matter, for the model's state to settle
+SPEECH_PROBABILITY = 0.5  # Silero's own default threshold
 _EDGE_FRAMES = 3  # the last ~100 ms decide
-_SPEECH_PROBABILITY = 0.5  # Silero's own default threshold
 # Words ending this close to the cut are held back too: Whisper often splits a cut word
 # into two ("Go for it" for "Go forward"). Measured on LCA's partials of the speech
 # corpus, against holding back the last word only: phantom partials 7.1 % -> 4.5 %, for
@@ -39,12 +40,12 @@ HOLD_BACK_S = 0.2
 
 def ends_in_speech(audio: np.ndarray) -> bool:
     """Whether speech is still going on in the last ~100 ms of ``audio`` (16 kHz float32)."""
-    if len(audio) < _EDGE_FRAMES * _FRAME:
+    if len(audio) < _EDGE_FRAMES * VAD_FRAME:
         return False
-    tail = audio[-_FRAME * _CONTEXT_FRAMES:]
-    tail = np.pad(tail, ((-len(tail)) % _FRAME, 0))  # whole frames, the last one ending with the audio
+    tail = audio[-VAD_FRAME * VAD_CONTEXT_FRAMES:]
+    tail = np.pad(tail, ((-len(tail)) % VAD_FRAME, 0))  # whole frames, the last one ending with the audio
     probabilities = get_vad_model()(np.ascontiguousarray(tail, dtype=np.float32)).reshape(-1)
-    return bool(probabilities[-_EDGE_FRAMES:].max() >= _SPEECH_PROBABILITY)
+    return bool(probabilities[-_EDGE_FRAMES:].max() >= SPEECH_PROBABILITY)
 
 
 def unsure(segments: list, min_confidence: float) -> bool:

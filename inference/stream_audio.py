@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import soxr
 
-from .stream_channel import SAMPLE_RATE
+from .audio import SAMPLE_RATE
 from .stream_options import StreamOptions
 
 

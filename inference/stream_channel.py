@@ -31,17 +31,14 @@ import numpy as np
 from faster_whisper.vad import get_vad_model
 
 from .agreement import agreed_prefix
-from .cut_word import below_confidence
+from .audio import SAMPLE_RATE
+from .cut_word import SPEECH_PROBABILITY, VAD_CONTEXT_FRAMES, VAD_FRAME, below_confidence
 
-SAMPLE_RATE = 16000
 STEP_S = 1.0  # new audio between two interim decodes: LCA's partial rhythm
 COMMIT_S = 15.0  # an utterance this long commits its agreed words and is trimmed behind them
 MAX_UTTERANCE_S = 28.0  # one still this long (no agreement yet) is final whole: Whisper's window is 30 s
 PRE_ROLL_S = 0.3  # audio kept before the first speech frame: Whisper needs the word's onset
 TAIL_S = 0.3  # audio a final keeps after its last speech frame: silence beyond invites "Thank you."
-_FRAME = 512  # Silero's frame at 16 kHz: 32 ms
-_CONTEXT_FRAMES = 31  # ~1 s before new frames, for Silero's state to settle (as in cut_word)
-_SPEECH_PROBABILITY = 0.5  # Silero's own default threshold
 
 
 @dataclass(frozen=True)
@@ -102,15 +99,15 @@ class _Vad:
     def feed(self, samples: np.ndarray) -> list[bool]:
         """The flags of the frames ``samples`` complete."""
         audio = np.concatenate([self._partial, samples])
-        whole = len(audio) // _FRAME * _FRAME
+        whole = len(audio) // VAD_FRAME * VAD_FRAME
         self._partial = audio[whole:]
         if not whole:
             return []
         window = np.concatenate([self._tail, audio[:whole]])
         probabilities = get_vad_model()(np.ascontiguousarray(window, dtype=np.float32)).reshape(-1)
-        self._tail = window[-_FRAME * _CONTEXT_FRAMES:]
-        self.frames += whole // _FRAME
-        return [bool(p >= _SPEECH_PROBABILITY) for p in probabilities[-(whole // _FRAME):]]
+        self._tail = window[-VAD_FRAME * VAD_CONTEXT_FRAMES:]
+        self.frames += whole // VAD_FRAME
+        return [bool(p >= SPEECH_PROBABILITY) for p in probabilities[-(whole // VAD_FRAME):]]
 
 
 @dataclass
@@ -143,7 +140,7 @@ class Channel:
         first = self._vad.frames
         for frame, speech in enumerate(self._vad.feed(samples), first):
             if speech and self._last_speech_frame != frame - 1 and self.vad_events:  # an onset
-                events.append(SpeechStarted(self.index, frame * _FRAME / SAMPLE_RATE))
+                events.append(SpeechStarted(self.index, frame * VAD_FRAME / SAMPLE_RATE))
             if speech:
                 self._last_speech_frame, self._silent_frames = frame, 0
             else:
@@ -160,12 +157,12 @@ class Channel:
     @property
     def heard_speech(self) -> bool:
         """Whether the audio kept holds a speech frame."""
-        return self._last_speech_frame >= self.offset // _FRAME
+        return self._last_speech_frame >= self.offset // VAD_FRAME
 
     @property
     def silence_s(self) -> float:
         """How long the audio has been silent (trailing non-speech frames)."""
-        return self._silent_frames * _FRAME / SAMPLE_RATE
+        return self._silent_frames * VAD_FRAME / SAMPLE_RATE
 
     # -- what to decode ------------------------------------------------------------------------
     def due(self, interim: bool = True) -> Snapshot | None:
@@ -190,7 +187,7 @@ class Channel:
         self.decoded_to = self.received
         audio = self.audio
         if final:  # the silence after the last word holds nothing to decode but Whisper's inventions
-            speech_end = (self._last_speech_frame + 1) * _FRAME + int(TAIL_S * SAMPLE_RATE)
+            speech_end = (self._last_speech_frame + 1) * VAD_FRAME + int(TAIL_S * SAMPLE_RATE)
             audio = audio[:max(speech_end - self.offset, 0)]
         return Snapshot(audio.copy(), self.offset, self.received, final, speech_final, from_finalize)
 

@@ -38,12 +38,13 @@ import urllib.parse
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from .agreement import comparable
+from .audio import SAMPLE_RATE
 from .codecs import DecodedRequest
 from .errors import ClientError, Overloaded
 from .model import Cancelled
 from .parameters import Parameters
 from .stream_audio import FrameDecoder
-from .stream_channel import SAMPLE_RATE, Channel, Snapshot, Transcript, Word
+from .stream_channel import Channel, Snapshot, Transcript, Word
 from .stream_messages import SessionInfo, event, metadata, results
 from .stream_options import StreamOptions
 from .transcribe import check_prompt, transcribe

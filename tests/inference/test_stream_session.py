@@ -11,10 +11,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from inference.agreement import agreed_prefix, comparable
+from inference.audio import SAMPLE_RATE
 from inference.config import ServingConfig
 from inference.errors import ClientError
 from inference.stream_audio import FrameDecoder
-from inference.stream_channel import COMMIT_S, MAX_UTTERANCE_S, SAMPLE_RATE, Channel
+from inference.stream_channel import COMMIT_S, MAX_UTTERANCE_S, Channel
 from inference.stream_options import DEFAULT_ENDPOINTING_MS, StreamOptions
 from replay.wer import wer
 
