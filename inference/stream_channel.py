@@ -200,17 +200,15 @@ class Channel:
             return [self._finish(words, snap.end, snap.speech_final, snap.from_finalize)]
         agreed = agreed_prefix([w.text for w in self.previous], [w.text for w in words])
         self.previous = list(words)
-        out = []
         if len(snap.audio) >= COMMIT_S * SAMPLE_RATE and agreed:
-            out.append(self._commit(words[:agreed]))
-            return out
+            return [self._commit(words[:agreed])]
         shown = tuple(w.text for w in words[:agreed])
         unsure = below_confidence([w.confidence for w in words[:agreed]], self.min_confidence)
-        if self.interim_results and shown and shown != self.shown and not unsure:
-            self.shown = shown
-            out.append(Transcript(self.index, tuple(words[:agreed]), False, False, self.offset / SAMPLE_RATE,
-                                  words[agreed - 1].end))
-        return out
+        if not self.interim_results or not shown or shown == self.shown or unsure:
+            return []
+        self.shown = shown
+        return [Transcript(self.index, tuple(words[:agreed]), False, False, self.offset / SAMPLE_RATE,
+                           words[agreed - 1].end)]
 
     def _commit(self, words: list[Word]) -> Transcript:
         """A long turn's agreed words, final; the utterance goes on from the last one's end."""

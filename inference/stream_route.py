@@ -44,7 +44,7 @@ from .errors import ClientError, Overloaded
 from .model import Cancelled
 from .parameters import Parameters
 from .stream_audio import FrameDecoder
-from .stream_channel import Channel, Snapshot, Transcript, Word
+from .stream_channel import Channel, Snapshot, Word
 from .stream_messages import SessionInfo, event, metadata, results
 from .stream_options import StreamOptions
 from .transcribe import check_prompt, transcribe
@@ -119,8 +119,8 @@ def decode_words(transcriber, snap: Snapshot, language: str, hotwords: str | Non
     timings; its own VAD filter is off, since the session decodes only audio its VAD heard
     speech in, and that filter drops short utterances whole ("ask not"). No prompt: the
     channel's earlier finals as ``initial_prompt`` raised the WER of a call's finals from
-    5.2 % to 8.1 % (tiny.en, 16 turns), as Whisper copies from it. No hold-back or
-    confidence gate: agreement across decodes decides what is shown.
+    5.2 % to 8.1 % (tiny.en, 16 turns), as Whisper copies from it. No hold-back: what is
+    shown is decided by the channel (agreement across decodes, its confidence gate).
     """
     params = Parameters(language=language, word_timestamps=True, hold_back_cut_word=False, vad_filter=False,
                         min_partial_confidence=0.0, hotwords=hotwords, condition_on_previous_text=False)
@@ -253,8 +253,8 @@ class Session:
                 words = await asyncio.get_running_loop().run_in_executor(self.server.executor, self._words, snap)
             finally:
                 self.streams.decoding -= 1
-            for transcript in channel.decoded(snap, words):
-                await self._send_transcript(transcript)
+            for transcript in channel.decoded(snap, words):  # interims only where interim_results asked
+                await self._send(results(transcript, self.info))
         except (Cancelled, WebSocketDisconnect):
             return  # the session is ending
         except ClientError as exc:  # the per-decode budget ran out: the workers are overloaded
@@ -278,18 +278,15 @@ class Session:
     async def _finalize(self) -> None:
         """Everything heard so far becomes final, channel by channel, in order."""
         for channel in self.channels:
-            running = self.decoding.get(channel.index)
-            if running is not None:
+            # a decode that returns schedules the channel's next one: wait until none is left,
+            # so the finalize decode is the channel's only one
+            while (running := self.decoding.get(channel.index)) is not None:
                 await asyncio.shield(running)
             snap = channel.finalize()
             if snap is not None:
                 await self._decode(channel, snap, then_schedule=False)
 
     # -- sending -----------------------------------------------------------------------------------
-    async def _send_transcript(self, transcript: Transcript) -> None:
-        if transcript.is_final or self.options.interim_results:
-            await self._send(results(transcript, self.info))
-
     async def _send(self, message: dict) -> None:
         async with self._send_lock:
             await self.websocket.send_text(json.dumps(message))
