@@ -98,6 +98,13 @@ variable "image_tag" {
   default     = "2.6.0-transformers4.49.0-gpu-py312-cu124-ubuntu22.04"
 }
 
+variable "streaming" {
+  description = "Also serve SageMaker's bidirectional streaming (InvokeEndpointWithBidirectionalStream: live transcription over one connection, Deepgram's live protocol) next to LCA's request/response /invocations. Needs image_uri set to the serving image (python -m serving_image build): its label is what makes SageMaker open streams. Not with async_inference."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
 variable "whisper_device" {
   description = "WHISPER_DEVICE for the handler: auto, cpu or cuda."
   type        = string
