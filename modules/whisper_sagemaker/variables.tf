@@ -87,7 +87,7 @@ variable "builder" {
 ################################################################################
 
 variable "image_uri" {
-  description = "Container image; null picks the AWS Deep Learning Container (Hugging Face PyTorch inference, CUDA 12.4 + cuDNN 9) of the current region."
+  description = "Container image; null picks the AWS Deep Learning Container (Hugging Face PyTorch inference, CUDA 12.4 + cuDNN 9) of the current region. With streaming: the serving image derived from it (python -m serving_image build)."
   type        = string
   default     = null
 }
