@@ -3,8 +3,8 @@
 
 # READMEs whose inputs/outputs tables scripts/terraform_docs.py generates.
 TF_DOCS_DIRS := . modules/whisper_sagemaker modules/whisper_sagemaker/modules/lca
-# The quick tier: no Terraform, no end-to-end demo runs, no wheel builds, no long model sweeps.
-QUICK := not (terraform or e2e or packaging or slow)
+# The quick tier: no Terraform, no end-to-end demo runs, no wheel builds or images, no long model sweeps.
+QUICK := not (terraform or e2e or packaging or image or slow)
 
 setup:
 	scripts/setup.sh test

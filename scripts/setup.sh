@@ -4,7 +4,8 @@
 #
 #   scripts/setup.sh demo   .venv, the model and the speech clips, a Terraform CLI
 #   scripts/setup.sh test   the same, plus the benchmark corpus, hashicorp/aws's 6.x schema,
-#                           the HF toolkit's environment, OpenTofu, checkov and cfn-lint
+#                           the HF toolkit's environment, OpenTofu, checkov and cfn-lint,
+#                           Debian's docker-registry (apt) and crane
 #   scripts/setup.sh lint   tflint (the rest of lint runs from .venv)
 #
 # .venv is CPython 3.12 (the serving container's Python) installed from requirements/dev.lock
@@ -50,6 +51,22 @@ venv() {
   touch "$stamp"
 }
 
+# tests/image: a real OCI registry (Debian's docker-registry, CNCF distribution) and crane.
+registry_and_crane() {
+  if ! command -v docker-registry >/dev/null; then
+    say "Debian's docker-registry (apt): the OCI registry tests/image pushes the serving image to"
+    local sudo=
+    [ "$(id -u)" = 0 ] || sudo=sudo
+    if ! command -v apt-get >/dev/null; then
+      echo "ERROR: no apt-get: install a docker-registry (CNCF distribution) binary on PATH by hand" >&2
+      exit 1
+    fi
+    $sudo apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends docker-registry >/dev/null
+  fi
+  scripts/crane version >/dev/null  # says so when it builds crane first
+}
+
 venv .venv requirements/dev.lock editable
 
 case $profile in
@@ -74,6 +91,7 @@ case $profile in
     .venv/bin/python scripts/aws_schema.py >/dev/null
     venv "$cache/toolkit-venv" requirements/toolkit.lock
     scripts/terraform_toolchain.sh
+    registry_and_crane
     ;;
   lint)
     scripts/tflint --version >/dev/null

@@ -14,7 +14,7 @@ import pytest
 from replay.clips import SpeechClip, default_model_dir, load_clips
 
 # Tests in these folders carry the marker of the same name (the quick tier, `make check`, leaves them out).
-AREA_MARKERS = ("terraform", "e2e", "packaging")
+AREA_MARKERS = ("terraform", "e2e", "packaging", "image")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

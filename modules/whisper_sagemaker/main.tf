@@ -45,18 +45,23 @@ locals {
     WHISPER_DECODE_BUDGET_S        = "3600"
   }
 
-  environment = merge({
-    # The DLC toolkit imports code/inference.py from the artifact and pip-installs
-    # code/requirements.txt, which points at the vendored wheels (no internet needed).
+  # The DLC toolkit imports code/inference.py from the artifact and pip-installs
+  # code/requirements.txt, which points at the vendored wheels (no internet needed).
+  # The streaming serving image has no toolkit: its entrypoint installs the same wheels
+  # and runs the artifact's server itself (serving_image/entrypoint.sh).
+  toolkit_environment = var.streaming ? {} : {
     SAGEMAKER_PROGRAM              = "inference.py"
     SAGEMAKER_SUBMIT_DIRECTORY     = "/opt/ml/model/code"
     SAGEMAKER_CONTAINER_LOG_LEVEL  = "20"
-    SAGEMAKER_REGION               = local.region
     SAGEMAKER_MODEL_SERVER_WORKERS = "1" # one model copy per GPU; the handler serialises GPU work itself
     SAGEMAKER_MODEL_SERVER_TIMEOUT = "60"
-    HF_HUB_OFFLINE                 = "1"
-    WHISPER_DEVICE                 = var.whisper_device
-    WHISPER_COMPUTE_TYPE           = var.whisper_compute_type
+  }
+
+  environment = merge(local.toolkit_environment, {
+    SAGEMAKER_REGION     = local.region
+    HF_HUB_OFFLINE       = "1"
+    WHISPER_DEVICE       = var.whisper_device
+    WHISPER_COMPUTE_TYPE = var.whisper_compute_type
   }, local.async_environment, var.environment)
 }
 
@@ -119,6 +124,14 @@ resource "aws_sagemaker_model" "this" {
     precondition {
       condition     = can(regex("^\\d+\\.dkr\\.ecr\\.[a-z0-9-]+\\.[^/]+/[^:@]+", local.image_uri))
       error_message = "image_uri must be an ECR image (ACCOUNT.dkr.ecr.REGION.DOMAIN/REPOSITORY:TAG): the role is granted pull on that repository only."
+    }
+    precondition {
+      condition     = !var.streaming || var.async_inference == null
+      error_message = "streaming and async_inference exclude each other: a stream is live audio on one connection, an asynchronous request a whole recording in S3. Deploy two endpoints for both."
+    }
+    precondition {
+      condition     = !var.streaming || (var.image_uri != null && !local.image_is_dlc)
+      error_message = "streaming needs image_uri set to the serving image: python -m serving_image build --base <this module's image_uri output without streaming> --tag ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPOSITORY:TAG. SageMaker opens streams only to an image labelled ${local.streaming_label}=true, which the Deep Learning Container is not."
     }
   }
 }

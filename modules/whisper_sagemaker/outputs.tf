@@ -115,3 +115,21 @@ output "backlog_alarm_arn" {
   description = "ARN of the HasBacklogWithoutCapacity alarm that starts an asynchronous endpoint's first instance (null otherwise)."
   value       = try(aws_cloudwatch_metric_alarm.backlog_without_capacity[0].arn, null)
 }
+
+output "streaming_invocation" {
+  description = "How a caller streams to the endpoint (null unless streaming): operation, IAM action and SigV4 signing name, the runtime URL (HTTP/2, port 8443), the ModelInvocationPath values the container answers, a ModelQueryString for 16 kHz linear16 audio, and the protocol spoken."
+  value       = local.streaming_invocation
+}
+
+output "streaming_invoke_policy_json" {
+  description = "IAM policy (JSON) a caller needs to stream to this endpoint: sagemaker:InvokeEndpointWithBidirectionalStream on its ARN only (null unless streaming). Request/response callers keep their sagemaker:InvokeEndpoint grant."
+  value = local.streaming ? jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid      = "StreamToWhisperEndpoint"
+      Effect   = "Allow"
+      Action   = local.streaming_action
+      Resource = aws_sagemaker_endpoint.this[0].arn
+    }]
+  }) : null
+}

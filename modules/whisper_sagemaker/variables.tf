@@ -87,7 +87,7 @@ variable "builder" {
 ################################################################################
 
 variable "image_uri" {
-  description = "Container image; null picks the AWS Deep Learning Container (Hugging Face PyTorch inference, CUDA 12.4 + cuDNN 9) of the current region."
+  description = "Container image; null picks the AWS Deep Learning Container (Hugging Face PyTorch inference, CUDA 12.4 + cuDNN 9) of the current region. With streaming: the serving image derived from it (python -m serving_image build)."
   type        = string
   default     = null
 }
@@ -96,6 +96,13 @@ variable "image_tag" {
   description = "Tag of the huggingface-pytorch-inference DLC used when image_uri is null."
   type        = string
   default     = "2.6.0-transformers4.49.0-gpu-py312-cu124-ubuntu22.04"
+}
+
+variable "streaming" {
+  description = "Also serve SageMaker's bidirectional streaming (InvokeEndpointWithBidirectionalStream: live transcription over one connection, Deepgram's live protocol) next to LCA's request/response /invocations. Needs image_uri set to the serving image (python -m serving_image build): its label is what makes SageMaker open streams. Not with async_inference."
+  type        = bool
+  default     = false
+  nullable    = false
 }
 
 variable "whisper_device" {

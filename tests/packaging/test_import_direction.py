@@ -20,6 +20,7 @@ ALLOWED = {
     "replay": {"builder", "inference"},
     "demo": {"builder", "inference", "replay"},
     "client": {"inference"},  # a user's application: the endpoint's constants at most
+    "serving_image": set(),  # the image around the artifact: it never imports the code it serves
     "bench": {"builder", "inference", "replay", "demo", "client"},
     "scripts": {"builder", "inference", "replay"},
 }

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-PACKAGES = ("builder", "inference", "replay", "demo", "client")
+PACKAGES = ("builder", "inference", "replay", "demo", "client", "serving_image")
 
 
 def _run(argv: list[str], cwd: Path, timeout: int = 120) -> subprocess.CompletedProcess:
@@ -109,6 +109,7 @@ def test_list_models_and_plan_run_offline_from_the_wheel(fresh, elsewhere):
     ("demo", "whisper-demo", ["--help"], "--quick"),
     ("builder", "whisper-builder", ["--help"], "plan"),
     ("client", "whisper-transcribe", ["transcribe", "--help"], "--endpoint"),
+    ("serving_image", "whisper-serving-image", ["build", "--help"], "--base"),
 ])
 def test_each_cli_starts_from_the_wheel(fresh, elsewhere, module, script, argv, expect):
     for command in ([str(fresh / "python"), "-m", module, *argv], [str(fresh / script), *argv]):

@@ -141,6 +141,8 @@ def snapshot(aws: LocalAws, endpoint_name: str) -> dict:
         "instance_type": variant["InstanceType"],
         "network_isolation": model["EnableNetworkIsolation"],
         "model_data_url": model["PrimaryContainer"].get("ModelDataUrl"),
+        "image": model["PrimaryContainer"]["Image"],
+        "environment": model["PrimaryContainer"].get("Environment", {}),
         "async_config": config.get("AsyncInferenceConfig"),
         "scalable_targets": [t["ResourceId"] for t in targets["ScalableTargets"]],
         "capacity": [(t["MinCapacity"], t["MaxCapacity"]) for t in targets["ScalableTargets"]],

@@ -12,6 +12,8 @@ the local AWS holds exactly what it held before (every service the modules use i
 * examples/lca with its CloudFormation shim stack, with OpenTofu and with Terraform.
 * examples/post-call: an asynchronous endpoint scaling from zero on its queue, with its bucket
   and SNS topics; the role's grants are read back from IAM.
+* examples/streaming: the serving image, GPU scaling, and the caller's streaming policy read
+  back from IAM.
 
 Each root runs its whole life in its own thread, all at once (most of an apply is waiting: the
 provider polls a new S3 lifecycle configuration for ~55 s, as it does on AWS); what the local AWS
@@ -33,7 +35,7 @@ from terraform_testlib import Cli, terraform_copy
 
 from builder.plan import Selection, plan
 
-NAMES = ("root", "complete", "lca-tofu", "lca-terraform", "post-call")
+NAMES = ("root", "complete", "lca-tofu", "lca-terraform", "post-call", "streaming")
 MOTO_PROVIDER = """provider "aws" {{
   region                      = "us-east-1"
   skip_credentials_validation = true
@@ -47,6 +49,9 @@ MOTO_PROVIDER = """provider "aws" {{
 SERVICES = ("applicationautoscaling", "cloudformation", "cloudwatch", "ec2", "ecr", "iam", "kms", "s3",
             "sagemaker", "sns", "sts")
 STEPS = ("apply", "plan", "shim update", "change", "destroy")
+# What `python -m serving_image build` prints (tests/image pushes real ones to a local registry).
+SERVING_IMAGE = ("123456789012.dkr.ecr.us-east-1.amazonaws.com/whisper-serving@sha256:"
+                 "0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a8")
 
 
 class Life:
@@ -132,12 +137,13 @@ def _deployments(tmp: Path, aws: LocalAws) -> dict[str, Deployment]:
         endpoints = "\n".join(f"    {service} = {json.dumps(aws.url)}" for service in SERVICES)
         _override(copy / "examples" / "lca" / "moto_override.tf", MOTO_PROVIDER.format(endpoints=endpoints))
     _override(root / "moto_override.tf", 'provider "aws" {\n  max_retries = 2\n}\n')
-    for example in ("complete", "post-call"):
+    for example in ("complete", "post-call", "streaming"):
         _override(root / "examples" / example / "moto_override.tf", 'provider "aws" {\n  max_retries = 2\n}\n')
     url = {"aws_endpoint_url": aws.url}
     artifact = "s3://whisper-complete-artifacts/whisper/{}/model.tar.gz"
     lca_artifact = "s3://lca-artifacts/whisper/{}/model.tar.gz"
     post_call_artifact = "s3://whisper-post-call-artifacts/whisper/{}/model.tar.gz"
+    streaming_artifact = "s3://whisper-streaming-artifacts/whisper/{}/model.tar.gz"
     return {
         "root": Deployment("root", Cli("tofu"), root, dict(url, aws_region="us-east-1", whisper_model_size="tiny.en"),
                            {"sagemaker_instance_type": "ml.g4dn.xlarge"}),
@@ -155,6 +161,9 @@ def _deployments(tmp: Path, aws: LocalAws) -> dict[str, Deployment]:
         "post-call": Deployment("post-call", Cli("tofu"), root / "examples" / "post-call",
                                 dict(url, model_data_url=post_call_artifact.format("1" * 64)),
                                 {"model_data_url": post_call_artifact.format("2" * 64)}),
+        "streaming": Deployment("streaming", Cli("tofu"), root / "examples" / "streaming",
+                                dict(url, image_uri=SERVING_IMAGE, model_data_url=streaming_artifact.format("1" * 64)),
+                                {"model_data_url": streaming_artifact.format("2" * 64)}),
     }
 
 
@@ -251,6 +260,25 @@ def test_post_call_role_grants_exactly_the_async_paths_and_topics(lives: dict) -
         "PublishAsyncNotifications": (["sns:Publish"],
                                       sorted([outputs["success_topic_arn"], outputs["error_topic_arn"]])),
     }
+
+
+def test_streaming_endpoint_runs_the_serving_image_and_callers_get_the_stream_action(lives: dict) -> None:
+    applied = lives["lives"]["streaming"].result("apply")
+    seen, outputs, name = applied["seen"], applied["outputs"], applied["endpoint_name"]
+    assert seen["image"] == outputs["image_uri"] == SERVING_IMAGE
+    assert "SAGEMAKER_PROGRAM" not in seen["environment"]  # no DLC toolkit: the entrypoint serves
+    assert seen["scaling_policies"] == [f"{name}-gpu-utilization"]  # scaling still on the GPU
+    # The policy IAM holds (what the provider sent): the streaming action on this endpoint alone.
+    iam = lives["aws"].client("iam")
+    policy = iam.get_policy(PolicyArn=outputs["stream_policy_arn"])["Policy"]
+    document = iam.get_policy_version(PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])
+    endpoint_arn = lives["aws"].client("sagemaker").describe_endpoint(EndpointName=name)["EndpointArn"]
+    assert document["PolicyVersion"]["Document"]["Statement"] == [{
+        "Sid": "StreamToWhisperEndpoint", "Effect": "Allow",
+        "Action": "sagemaker:InvokeEndpointWithBidirectionalStream", "Resource": endpoint_arn}]
+    invocation = outputs["streaming_invocation"]
+    assert invocation["endpoint_name"] == name and invocation["signing_name"] == "sagemaker"
+    assert invocation["url"] == f"https://runtime.sagemaker.us-east-1.amazonaws.com:8443/endpoints/{name}/invocations-bidirectional-stream"
 
 
 @pytest.mark.parametrize("name", NAMES)

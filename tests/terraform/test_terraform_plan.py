@@ -22,7 +22,7 @@ TEST_DIRS = sorted({str(p.parent.parent.relative_to(REPO)) for p in REPO.glob("m
 
 def test_every_module_example_and_test_directory_is_covered() -> None:
     assert {"modules/whisper_sagemaker", "modules/whisper_sagemaker/modules/lca", "examples/complete",
-            "examples/lca", "examples/post-call", "examples/standalone"} <= set(ROOTS)
+            "examples/lca", "examples/post-call", "examples/standalone", "examples/streaming"} <= set(ROOTS)
     assert {"modules/whisper_sagemaker", "modules/whisper_sagemaker/modules/lca"} <= set(TEST_DIRS)
 
 
