@@ -2,7 +2,8 @@
 
 Routes:
 
-* ``GET /ping``: 503 until the model is loaded and warmed, then 200.
+* ``GET`` or ``POST /ping``: 503 until the model is loaded and warmed, then 200 (SageMaker's
+  bidirectional-streaming contract pings with either method).
 * ``POST /invocations``: the container contract (4xx/5xx with ``{"error": ...}``).
 * ``POST /endpoints/{name}/invocations``: the SageMaker Runtime API path, so boto3's
   ``invoke_endpoint`` with ``endpoint_url`` pointing here works unchanged; like
@@ -167,7 +168,7 @@ def create_app(model_dir: str | Path, config: ServingConfig | None = None,
         return JSONResponse(error, status_code=424, headers={"x-amzn-ErrorType": "ModelError"})
 
     app = Starlette(routes=[
-        Route("/ping", ping, methods=["GET"]),
+        Route("/ping", ping, methods=["GET", "POST"]),
         Route("/invocations", invocations, methods=["POST"]),
         Route("/endpoints/{name}/invocations", runtime_invocations, methods=["POST"]),
         Route("/v1/audio/transcriptions", openai_transcriptions, methods=["POST"]),

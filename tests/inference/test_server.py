@@ -65,6 +65,7 @@ def test_ping_is_503_until_the_model_is_loaded_and_warmed(model_dir, transcriber
         while client.get("/ping").status_code != 200:
             assert time.monotonic() < deadline
             time.sleep(0.01)
+        assert client.post("/ping").status_code == 200  # the streaming contract pings with POST too
 
 
 def test_ping_reports_a_failed_load(model_dir, caplog):
