@@ -17,6 +17,8 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
+from inference.version import version_line
+
 from . import ARTIFACT_FORMAT
 from .errors import BuilderError, Terminated, UsageError
 from .models import MODELS
@@ -78,7 +80,9 @@ def _add_selection(parser: argparse.ArgumentParser) -> None:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m builder", description=DESCRIPTION, epilog=EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--version", action="version", version=f"%(prog)s (artifact format {ARTIFACT_FORMAT})")
+    parser.add_argument("--version", action="version", version=version_line("%(prog)s"))
+    parser.add_argument("--artifact-format", action="version", version=ARTIFACT_FORMAT,
+                        help="print the artifact format (the salt every content key pins) and exit")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from inference.formats import FORMATS  # the response formats the endpoint renders (one list)
+from inference.version import version_line
 
 from .recording import CONTENT_TYPES, Job, transcribe
 
@@ -27,6 +28,7 @@ AWS credentials, region and endpoints come from the standard AWS environment
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m client", description="Transcribe recordings on a Whisper "
                                      "SageMaker endpoint with asynchronous inference.")
+    parser.add_argument("--version", action="version", version=version_line("%(prog)s"))
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("transcribe", help="transcribe one recording", epilog=EPILOG,
                               formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -12,12 +12,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from .version import version_line
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=f"python -m {__package__ or 'inference'}",
                                      description="Whisper behind SageMaker's inference HTTP contract.",
                                      epilog="Settings: the WHISPER_* environment variables (inference/README.md). "
                                      "Exit status: 0 stopped, 1 failed, 2 usage error.")
+    parser.add_argument("--version", action="version", version=version_line("%(prog)s"))
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve /ping, /invocations and /endpoints/NAME/invocations")
     serve.add_argument("--model-dir", type=Path, required=True,
