@@ -17,7 +17,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from inference.version import version_line
+from inference.command_line import version_line
 
 BENCHMARKS = {
     "inference": "bench.inference_latency",

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
-from inference.version import version_line
+from inference.command_line import version_line
 
 
 def _interrupt(signum, frame) -> None:

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .version import version_line
+from .command_line import version_line
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
-from inference.version import version_line
+from inference.command_line import version_line
 
 EPILOG = """\
 The default call is made from the bundled real speech clips (scripts/setup.sh installs

@@ -58,8 +58,9 @@ def test_the_builder_prints_its_artifact_format_apart():
 def test_a_checkout_never_installed_reads_pyproject_and_a_bare_copy_says_unknown(tmp_path):
     # -S: no site-packages, so the installed distribution's metadata cannot answer.
     (tmp_path / "inference").mkdir()
-    shutil.copy(REPO / "inference" / "version.py", tmp_path / "inference" / "version.py")
-    probe = [sys.executable, "-S", "-c", "from inference.version import package_version; print(package_version())"]
+    shutil.copy(REPO / "inference" / "command_line.py", tmp_path / "inference" / "command_line.py")
+    probe = [sys.executable, "-S", "-c",
+             "from inference.command_line import package_version; print(package_version())"]
     assert _run(probe, cwd=tmp_path).stdout.strip() == "unknown"
     (tmp_path / "pyproject.toml").write_text('[build-system]\nversion = "0.0.1"\n\n[project]\nname = "x"\n'
                                              'version = "7.8.9"\n\n[tool.x]\nversion = "0.0.2"\n')
