@@ -66,7 +66,11 @@ def async_settings(args: argparse.Namespace, workers: int):
         if extra:
             raise ValueError(f"{extra[0]} needs --async-output-path")
         return None
-    from .async_invocations import AsyncSettings
+    try:
+        from .async_invocations import AsyncSettings
+    except ImportError:  # an artifact's code/: the endpoint never runs the emulation, so it is not shipped
+        raise ValueError("asynchronous inference is emulated only by the local server (python -m inference "
+                         "from the project); on SageMaker, configure it on the endpoint") from None
 
     return AsyncSettings(output_path=args.async_output_path, failure_path=args.async_failure_path,
                          success_topic=args.async_success_topic, error_topic=args.async_error_topic,
