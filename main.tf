@@ -3,24 +3,6 @@
 
 provider "aws" {
   region = var.aws_region
-
-  # Tests point every service at one local moto server; real deployments leave it null.
-  skip_credentials_validation = var.aws_endpoint_url != null
-  s3_use_path_style           = var.aws_endpoint_url != null
-
-  dynamic "endpoints" {
-    for_each = var.aws_endpoint_url == null ? [] : [var.aws_endpoint_url]
-    content {
-      applicationautoscaling = endpoints.value
-      cloudformation         = endpoints.value
-      cloudwatch             = endpoints.value
-      ecr                    = endpoints.value
-      iam                    = endpoints.value
-      s3                     = endpoints.value
-      sagemaker              = endpoints.value
-      sts                    = endpoints.value
-    }
-  }
 }
 
 module "lca" {
@@ -63,10 +45,6 @@ module "whisper" {
     target_gpu_utilization = module.lca.parameters.auto_scaling_target_gpu_utilization
     scale_out_cooldown     = module.lca.parameters.auto_scaling_scale_out_cooldown
     scale_in_cooldown      = module.lca.parameters.auto_scaling_scale_in_cooldown
-  }
-
-  builder = {
-    environment = var.aws_endpoint_url == null ? {} : { AWS_ENDPOINT_URL = var.aws_endpoint_url }
   }
 
   tags = var.tags

@@ -89,11 +89,6 @@ variable "aws_region" {
   default     = null
 }
 
-variable "aws_endpoint_url" {
-  description = "Send every AWS API call to this URL (a local moto server in tests); null for real AWS."
-  type        = string
-  default     = null
-}
 
 variable "tags" {
   description = "Tags for every resource."

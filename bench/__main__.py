@@ -17,6 +17,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from inference.command_line import version_line
+
 BENCHMARKS = {
     "inference": "bench.inference_latency",
     "builder": "bench.builder_upload",
@@ -30,6 +32,9 @@ BENCHMARKS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     names = list(sys.argv[1:] if argv is None else argv) or list(BENCHMARKS)
+    if names == ["--version"]:
+        print(version_line("python -m bench"))
+        return 0
     unknown = [n for n in names if n not in BENCHMARKS]
     if unknown:
         print(f"ERROR: unknown benchmark {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}",

@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
             noop_inprocess = time.perf_counter() - start
             command = [sys.executable, "-m", "builder", "build", "--model-dir", str(selection.model_dir),
                        "--handler-dir", str(handler), "--wheels", args.wheels, "--output", str(noop_out),
-                       "--bucket", "bench", "--prefix", "ours0", "--endpoint-url", endpoint]
+                       "--bucket", "bench", "--prefix", "ours0", "--s3-endpoint-url", endpoint]
             start = time.perf_counter()
             subprocess.run(command, check=True, capture_output=True, cwd=REPO_ROOT)
             noop_cli = time.perf_counter() - start

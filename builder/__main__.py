@@ -17,6 +17,8 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
+from inference.command_line import Renamed, version_line
+
 from . import ARTIFACT_FORMAT
 from .errors import BuilderError, Terminated, UsageError
 from .models import MODELS
@@ -78,7 +80,9 @@ def _add_selection(parser: argparse.ArgumentParser) -> None:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m builder", description=DESCRIPTION, epilog=EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--version", action="version", version=f"%(prog)s (artifact format {ARTIFACT_FORMAT})")
+    parser.add_argument("--version", action="version", version=version_line("%(prog)s"))
+    parser.add_argument("--artifact-format", action="version", version=ARTIFACT_FORMAT,
+                        help="print the artifact format (the salt every content key pins) and exit")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -88,7 +92,9 @@ def _parser() -> argparse.ArgumentParser:
     _add_selection(build)
     build.add_argument("--output", type=Path, required=True, metavar="DIR", help="where to write the artifact")
     build.add_argument("--kms-key-id", metavar="KEY", help="encrypt with this KMS key (default: SSE-S3 AES256)")
-    build.add_argument("--endpoint-url", metavar="URL", help="S3-compatible endpoint (default: AWS)")
+    build.add_argument("--s3-endpoint-url", "--endpoint-url", action=Renamed, old="--endpoint-url", metavar="URL",
+                       help="an S3-compatible endpoint to upload to (default: AWS S3; --endpoint-url: its former "
+                       "spelling, deprecated)")
     build.add_argument("--region", help="AWS region (default: from the environment)")
     build.add_argument("--offline", action="store_true", help="use the Hugging Face cache only "
                        "(same as HF_HUB_OFFLINE=1)")
@@ -156,7 +162,7 @@ def _build(args: argparse.Namespace) -> None:
 
     destination = None
     if args.bucket:
-        destination = Destination(args.bucket, args.prefix, args.kms_key_id, args.endpoint_url, args.region)
+        destination = Destination(args.bucket, args.prefix, args.kms_key_id, args.s3_endpoint_url, args.region)
     options = Options(output=args.output, destination=destination, progress=progress,
                       hf_token=os.environ.get("HF_TOKEN") or None, offline=True if args.offline else None)
     document = build(_selection(args), options)

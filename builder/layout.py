@@ -3,7 +3,8 @@
 ```
 config.json, model.bin, tokenizer.json, vocabulary.*   the CTranslate2 model, at the root
 code/inference.py                 imports model_fn/input_fn/predict_fn/output_fn
-code/whisper_inference/*.py       this repo's ``inference`` package's Python files
+code/whisper_inference/*.py       this repo's ``inference`` package's Python files, less the
+                                  local-only ones (pins.json ``local_only``)
 code/requirements.txt             --no-index --find-links ./wheels + the runtime pins
 code/wheels/*.whl                 vendored runtime wheels
 ```
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from .archive import Entry
 from .errors import BuilderError
-from .models import ALLOW_PATTERNS
+from .models import ALLOW_PATTERNS, LOCAL_ONLY
 
 PACKAGE_NAME = "whisper_inference"
 ENTRY_MODULE = (
@@ -46,7 +47,11 @@ def default_handler_dir() -> Path:
 
 
 def handler_files(handler_dir: Path) -> list[Path]:
-    """The handler package's Python files, sorted: what the endpoint runs (its docs are not shipped).
+    """The handler package's Python files, sorted: what the endpoint runs.
+
+    Neither its docs nor the local-only files (``LOCAL_ONLY``, from pins.json: the local
+    server's emulation of asynchronous inference) are shipped, so editing them does not
+    change the content key or roll the endpoint.
 
     Raises:
         BuilderError: ``handler_dir`` has no ``handler.py``.
@@ -54,7 +59,8 @@ def handler_files(handler_dir: Path) -> list[Path]:
     if not (handler_dir / "handler.py").is_file():
         raise BuilderError(f"{handler_dir} has no handler.py: not the inference package")
     return sorted(path for path in handler_dir.rglob("*.py")
-                  if path.is_file() and "__pycache__" not in path.relative_to(handler_dir).parts)
+                  if path.is_file() and "__pycache__" not in path.relative_to(handler_dir).parts
+                  and path.relative_to(handler_dir).as_posix() not in LOCAL_ONLY)
 
 
 def model_files(model_dir: Path) -> list[Path]:

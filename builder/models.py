@@ -69,6 +69,8 @@ _PINS = load_pins()
 # bytes for the same inputs.
 ARTIFACT_FORMAT: str = _PINS["artifact_format"]
 MODELS: dict[str, ModelSpec] = _specs(_PINS["models"])
+# Files of the inference package the endpoint never runs: left out of code/ and the content key.
+LOCAL_ONLY: frozenset[str] = frozenset(_PINS["local_only"])
 
 
 def model_spec(size: str) -> ModelSpec:

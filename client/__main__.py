@@ -1,4 +1,4 @@
-"""``python -m client transcribe RECORDING --endpoint NAME --bucket BUCKET`` (``whisper-transcribe``).
+"""``python -m client transcribe RECORDING --endpoint-name NAME --bucket BUCKET`` (``whisper-transcribe``).
 
 Progress goes to stderr, the transcript to stdout or ``--output``. Exit status: 0 done,
 1 failed (one ``ERROR:`` line; ``--debug`` shows the traceback), 2 usage error, 130 interrupted.
@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from inference.command_line import Renamed, version_line
 from inference.formats import FORMATS  # the response formats the endpoint renders (one list)
 
 from .recording import CONTENT_TYPES, Job, transcribe
@@ -27,11 +28,13 @@ AWS credentials, region and endpoints come from the standard AWS environment
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m client", description="Transcribe recordings on a Whisper "
                                      "SageMaker endpoint with asynchronous inference.")
+    parser.add_argument("--version", action="version", version=version_line("%(prog)s"))
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("transcribe", help="transcribe one recording", epilog=EPILOG,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("recording", type=Path, help=f"the audio file ({', '.join(CONTENT_TYPES)})")
-    run.add_argument("--endpoint", required=True, help="the endpoint's name")
+    run.add_argument("--endpoint-name", "--endpoint", action=Renamed, old="--endpoint", required=True,
+                     help="the endpoint's name (--endpoint: its former spelling, deprecated)")
     run.add_argument("--bucket", required=True, help="S3 bucket the recording is uploaded to")
     run.add_argument("--prefix", default="whisper-transcribe", help="key prefix (default whisper-transcribe)")
     run.add_argument("--format", choices=FORMATS, default=None,
@@ -63,7 +66,7 @@ def job_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Job:
         names = tuple(n.strip() for n in args.channel_names.split(","))
         if not all(n and n.isascii() and n.isprintable() and not set(n) & set(";=") for n in names):
             parser.error("--channel-names must be comma-separated ASCII names without ';' or '='")
-    return Job(recording=args.recording, endpoint=args.endpoint, bucket=args.bucket, prefix=args.prefix,
+    return Job(recording=args.recording, endpoint=args.endpoint_name, bucket=args.bucket, prefix=args.prefix,
                response_format=args.format, channels=args.channels, channel_names=names, timeout_s=args.timeout,
                endpoint_url=args.endpoint_url)
 

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
+from inference.command_line import version_line
+
 
 def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
@@ -23,6 +25,7 @@ def _interrupt(signum, frame) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=version_line("%(prog)s"))
     parser.add_argument("--quick", action="store_true",
                         help="a ~15 s call and an artifact without vendored wheels (what the tests run)")
     parser.add_argument("--model-dir", type=Path, help="CTranslate2 Whisper model (default: bundled tiny.en)")

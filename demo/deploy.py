@@ -22,7 +22,7 @@ from pathlib import Path
 from builder.cache import cache_root
 from demo.terraform import LCA_MODULE as LCA_MODULE  # re-exported: demo.run reads them here
 from demo.terraform import REPO as REPO
-from demo.terraform import Cli, TerraformError, lca_root, local_aws_provider_version, terraform_copy
+from demo.terraform import Cli, TerraformError, lca_root, local_aws_provider_version, point_at_local_aws, terraform_copy
 
 STACK_NAME = "lca-demo-whisper"
 ROOT_ENDPOINT = "whisper-endpoint-lca-demo"
@@ -122,7 +122,8 @@ def root_module_apply(cli: Cli, work: Path, aws_url: str, model_data_url: str, d
     # The local AWS takes any credentials; a real profile must neither reach it nor be needed.
     env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
            "AWS_PROFILE": None}
-    variables = ["-var", f"aws_endpoint_url={aws_url}", "-var", "aws_region=us-east-1",
+    point_at_local_aws(root, aws_url)  # the local AWS's URL may change between runs: written every time
+    variables = ["-var", "aws_region=us-east-1",
                  "-var", f"model_data_url={model_data_url}", "-var", f"s3_bucket_name={bucket}",
                  "-var", "whisper_model_size=tiny.en", "-var", f"endpoint_name={ROOT_ENDPOINT}"]
     cli.run("destroy" if destroy else "apply", "-auto-approve", "-input=false", *variables, cwd=root, env=env)

@@ -147,10 +147,10 @@ class Demo:
         self._client("s3").create_bucket(Bucket=BUCKET)
         output = self.work / "build"
         argv = [sys.executable, "-m", "builder", "build", "--model-dir", str(self.model_dir), "--output",
-                str(output), "--bucket", BUCKET, "--prefix", PREFIX, "--endpoint-url", self.aws_url,
+                str(output), "--bucket", BUCKET, "--prefix", PREFIX, "--s3-endpoint-url", self.aws_url,
                 "--region", REGION, "--no-progress", "--wheels", "none" if self.quick else "vendor"]
         self.say(f"      $ python -m builder build --model-dir {self.model_dir} --bucket {BUCKET} "
-                 f"--endpoint-url {self.aws_url}{' --wheels none' if self.quick else ''}")
+                 f"--s3-endpoint-url {self.aws_url}{' --wheels none' if self.quick else ''}")
         exit_code = self._run_logged("builder", argv, cwd=REPO)
         if exit_code != 0:
             raise RuntimeError(f"python -m builder build exited {exit_code}; log: {self._tail('builder')}")

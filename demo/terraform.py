@@ -30,6 +30,10 @@ CLIS = ("tofu", "terraform")
 HCL_DIRS = ("modules", "examples")
 COPIED_DIRS = (*HCL_DIRS, "builder", "inference")
 OVERRIDE_FILE = "versions_override.tf"
+LOCAL_AWS_OVERRIDE_FILE = "local_aws_override.tf"
+# Every service a root of ours calls (the module, the examples' VPC, keys, topics and the shim stack).
+LOCAL_AWS_SERVICES = ("applicationautoscaling", "cloudformation", "cloudwatch", "ec2", "ecr", "iam", "kms", "s3",
+                      "sagemaker", "sns", "sts")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -122,6 +126,24 @@ def terraform_copy(dest: Path, aws_version: str | None = None) -> Path:
                 f'    aws = {{\n      source  = "hashicorp/aws"\n      version = "{version}"\n    }}\n'
                 "  }\n}\n")
     return dest
+
+
+def point_at_local_aws(root: Path, aws_url: str, region: str = "us-east-1") -> Path:
+    """Write ``root/local_aws_override.tf``: the root's ``provider "aws"`` sends every call to ``aws_url``.
+
+    Terraform merges an ``*_override.tf`` file into the root's own provider block, so the roots
+    users apply carry no test wiring: only a copy that the demo or a test applies against the
+    local AWS (moto) gets this file. Returns the file written.
+    """
+    width = max(map(len, LOCAL_AWS_SERVICES))  # aligned as `fmt` aligns them
+    endpoints = "\n".join(f"    {service:<{width}} = {json.dumps(aws_url)}" for service in LOCAL_AWS_SERVICES)
+    path = root / LOCAL_AWS_OVERRIDE_FILE
+    path.write_text(
+        "# Written by demo.terraform: every AWS call goes to the local AWS (moto).\n"
+        f'provider "aws" {{\n  region                      = {json.dumps(region)}\n'
+        "  skip_credentials_validation = true\n  s3_use_path_style           = true\n"
+        f"  max_retries                 = 2\n  endpoints {{\n{endpoints}\n  }}\n}}\n")
+    return path
 
 
 def lca_root(dest: Path, cli: Cli, **values) -> Path:

@@ -12,12 +12,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from .command_line import version_line
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=f"python -m {__package__ or 'inference'}",
                                      description="Whisper behind SageMaker's inference HTTP contract.",
                                      epilog="Settings: the WHISPER_* environment variables (inference/README.md). "
                                      "Exit status: 0 stopped, 1 failed, 2 usage error.")
+    parser.add_argument("--version", action="version", version=version_line("%(prog)s"))
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve /ping, /invocations and /endpoints/NAME/invocations")
     serve.add_argument("--model-dir", type=Path, required=True,
@@ -63,7 +66,11 @@ def async_settings(args: argparse.Namespace, workers: int):
         if extra:
             raise ValueError(f"{extra[0]} needs --async-output-path")
         return None
-    from .async_invocations import AsyncSettings
+    try:
+        from .async_invocations import AsyncSettings
+    except ImportError:  # an artifact's code/: the endpoint never runs the emulation, so it is not shipped
+        raise ValueError("asynchronous inference is emulated only by the local server (python -m inference "
+                         "from the project); on SageMaker, configure it on the endpoint") from None
 
     return AsyncSettings(output_path=args.async_output_path, failure_path=args.async_failure_path,
                          success_topic=args.async_success_topic, error_topic=args.async_error_topic,

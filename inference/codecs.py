@@ -92,17 +92,6 @@ def parse_content_type(content_type: str | None) -> tuple[str, dict[str, str]]:
     return mime.lower(), options
 
 
-def decode_request(body: bytes | str, content_type: str | None,
-                   config: ServingConfig = DEFAULT_CONFIG) -> DecodedRequest:
-    """Decode one request body within ``config``'s limits, the channels averaged.
-
-    Raises:
-        ClientError: the body, its audio or its content type is unusable (4xx).
-    """
-    payload, parameters = parse_request(body, content_type, config)
-    return DecodedRequest(decode_audio(payload, config), parameters)
-
-
 def parse_request(body: bytes | str, content_type: str | None, config: ServingConfig = DEFAULT_CONFIG,
                   attributes: str | None = None) -> tuple[AudioPayload, dict]:
     """The audio's bytes and the raw parameters (``attributes``: the custom-attributes header).

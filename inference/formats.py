@@ -27,7 +27,6 @@ MEDIA_TYPES = {
 }
 _JSON_TYPES = frozenset({"", "*/*", "application/*", "application/json"})
 _BY_ACCEPT = {"text/plain": "text", "text/*": "text", "application/x-subrip": "srt", "text/vtt": "vtt"}
-SEGMENT_FORMATS = frozenset({"verbose_json", "srt", "vtt"})  # need segments whatever the request says
 
 
 class Prediction(dict):

@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
+from inference.command_line import version_line
+
 EPILOG = """\
 The default call is made from the bundled real speech clips (scripts/setup.sh installs
 them): caller and agent take turns with pauses; --calls N rotates the clips so calls
@@ -30,6 +32,7 @@ Latency figures are real-time only at --speed 1.
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m replay", description=__doc__.splitlines()[0],
                                      epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=version_line("%(prog)s"))
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--url", help="a local server speaking the container contract (POST URL/invocations)")
     target.add_argument("--endpoint-name", help="a SageMaker endpoint, called with boto3 invoke_endpoint")

@@ -1,4 +1,4 @@
-"""Time for a replayed call: audio arrives in real time (scaled by ``speed``), or on a virtual clock.
+"""Time for a replayed call: audio arrives in real time (scaled by ``speed``).
 
 Every time in the replay is *call time*: seconds since the call started, on the
 clock LCA's transcriber reads (``Date.now()``), where audio recorded at second ``t``
@@ -53,23 +53,3 @@ class RealClock:
         if delay > 0:
             self._stop.wait(delay)
 
-
-class VirtualClock:
-    """A clock that only moves when told: deterministic tests of timing logic.
-
-    ``wait_until`` jumps forward; a fake transport calls ``advance`` to model request time.
-    """
-
-    speed = 1.0
-
-    def __init__(self) -> None:
-        self._now = 0.0
-
-    def now(self) -> float:
-        return self._now
-
-    def wait_until(self, call_time: float) -> None:
-        self._now = max(self._now, call_time)
-
-    def advance(self, seconds: float) -> None:
-        self._now += seconds

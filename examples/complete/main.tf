@@ -1,28 +1,8 @@
 # Every feature of modules/whisper_sagemaker, plus a disabled instance that must plan
-# zero resources. Point aws_endpoint_url at a moto server to apply it locally.
+# zero resources.
 
 provider "aws" {
   region = var.region
-
-  skip_credentials_validation = var.aws_endpoint_url != null
-  s3_use_path_style           = var.aws_endpoint_url != null
-
-  dynamic "endpoints" {
-    for_each = var.aws_endpoint_url == null ? [] : [var.aws_endpoint_url]
-    content {
-      applicationautoscaling = endpoints.value
-      cloudformation         = endpoints.value
-      cloudwatch             = endpoints.value
-      ec2                    = endpoints.value
-      ecr                    = endpoints.value
-      iam                    = endpoints.value
-      kms                    = endpoints.value
-      s3                     = endpoints.value
-      sagemaker              = endpoints.value
-      sns                    = endpoints.value
-      sts                    = endpoints.value
-    }
-  }
 }
 
 locals {

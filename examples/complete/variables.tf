@@ -16,8 +16,3 @@ variable "capture_bucket_name" {
   default     = "whisper-complete-capture"
 }
 
-variable "aws_endpoint_url" {
-  description = "Send every AWS call to this URL (moto server in tests); null for AWS."
-  type        = string
-  default     = null
-}

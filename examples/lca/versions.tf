@@ -1,5 +1,5 @@
 terraform {
-  required_version = ">= 1.6"
+  required_version = ">= 1.7" # what modules/whisper_sagemaker requires
 
   required_providers {
     aws = {

@@ -1,25 +1,8 @@
 # Post-call transcription: an asynchronous endpoint that transcribes whole recordings put in
 # S3, notifies SNS topics, and scales to zero instances when no recording waits.
-# Point aws_endpoint_url at a moto server to apply it locally.
 
 provider "aws" {
   region = var.region
-
-  skip_credentials_validation = var.aws_endpoint_url != null
-  s3_use_path_style           = var.aws_endpoint_url != null
-
-  dynamic "endpoints" {
-    for_each = var.aws_endpoint_url == null ? [] : [var.aws_endpoint_url]
-    content {
-      applicationautoscaling = endpoints.value
-      cloudwatch             = endpoints.value
-      iam                    = endpoints.value
-      s3                     = endpoints.value
-      sagemaker              = endpoints.value
-      sns                    = endpoints.value
-      sts                    = endpoints.value
-    }
-  }
 }
 
 locals {

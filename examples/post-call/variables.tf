@@ -34,8 +34,3 @@ variable "bucket_force_destroy" {
   default     = false
 }
 
-variable "aws_endpoint_url" {
-  description = "Send every AWS call to this URL (moto server in tests); null for AWS."
-  type        = string
-  default     = null
-}

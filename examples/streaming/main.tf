@@ -1,25 +1,9 @@
 # A streaming endpoint: the Whisper endpoint LCA calls with InvokeEndpoint, also answering
 # InvokeEndpointWithBidirectionalStream (live transcription over one HTTP/2 stream, Deepgram's
 # live protocol), because it runs the serving image (serving_image/, built once per DLC version).
-# Point aws_endpoint_url at a moto server to apply it locally.
 
 provider "aws" {
   region = var.region
-
-  skip_credentials_validation = var.aws_endpoint_url != null
-  s3_use_path_style           = var.aws_endpoint_url != null
-
-  dynamic "endpoints" {
-    for_each = var.aws_endpoint_url == null ? [] : [var.aws_endpoint_url]
-    content {
-      applicationautoscaling = endpoints.value
-      cloudwatch             = endpoints.value
-      iam                    = endpoints.value
-      s3                     = endpoints.value
-      sagemaker              = endpoints.value
-      sts                    = endpoints.value
-    }
-  }
 }
 
 locals {
@@ -48,9 +32,6 @@ module "whisper" {
   # Built by `python -m builder` from the repository root when null (Python 3.10+ with the
   # project installed on the machine running Terraform), as in examples/standalone.
   model_data_url = var.model_data_url
-  builder = {
-    environment = var.aws_endpoint_url == null ? {} : { AWS_ENDPOINT_URL = var.aws_endpoint_url }
-  }
 
   tags = local.tags
 }

@@ -4,12 +4,6 @@ variable "region" {
   default     = "us-east-1"
 }
 
-variable "aws_endpoint_url" {
-  description = "Local AWS (moto) URL for tests; null for AWS."
-  type        = string
-  default     = null
-}
-
 variable "endpoint_name" {
   description = "Lower-case endpoint name."
   type        = string

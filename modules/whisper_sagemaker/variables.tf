@@ -434,7 +434,7 @@ variable "bucket_name" {
 }
 
 variable "bucket_force_destroy" {
-  description = "Let destroy delete the bucket the module created although it holds the artifacts the module built (rebuildable from their content key); false makes destroy fail with BucketNotEmpty."
+  description = "Let destroy empty and delete the bucket the module created. True by default, unlike a general-purpose bucket module, because that bucket holds only the artifacts the module built: byte-reproducible from pinned inputs under their content key, so apply rebuilds whatever destroy deletes. Set false if you keep anything else in it (destroy then fails with BucketNotEmpty); a bucket passed as bucket_name is never deleted."
   type        = bool
   default     = true
 }

@@ -1,6 +1,7 @@
 terraform {
-  # 1.6: `terraform test` / `tofu test` and the validation features used here.
-  required_version = ">= 1.6"
+  # 1.7: the module's tests (tests/*.tftest.hcl) mock the provider with `mock_provider`,
+  # which `terraform test` / `tofu test` gained in 1.7 (`terraform test` itself is 1.6).
+  required_version = ">= 1.7"
 
   required_providers {
     aws = {

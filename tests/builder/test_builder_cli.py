@@ -44,7 +44,7 @@ def test_help_explains_the_commands(capsys):
     assert exit_info.value.code == 0
     text = capsys.readouterr().out
     for option in ("--model-size", "--model-dir", "--hf-repo", "--revision", "--output", "--bucket",
-                   "--kms-key-id", "--endpoint-url", "--layout", "--wheels"):
+                   "--kms-key-id", "--s3-endpoint-url", "--layout", "--wheels"):
         assert option in text
 
 

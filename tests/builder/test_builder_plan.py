@@ -3,6 +3,7 @@ JSON HCL's jsonencode also writes) and the pins it reads (builder/pins.json)."""
 
 from __future__ import annotations
 
+import ast
 import json
 import shutil
 import tarfile
@@ -13,8 +14,11 @@ import pytest
 import builder.plan
 from builder import ARTIFACT_FORMAT
 from builder.build import Options, build
-from builder.models import MODELS, PINS_FILE, is_commit, load_pins
+from builder.layout import handler_files
+from builder.models import LOCAL_ONLY, MODELS, PINS_FILE, is_commit, load_pins
 from builder.plan import Selection, canonical_json, content_key, plan
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_handler_docs_do_not_change_the_key_but_code_does(handler_dir: Path) -> None:
@@ -24,6 +28,42 @@ def test_handler_docs_do_not_change_the_key_but_code_does(handler_dir: Path) -> 
     assert content_key(Selection(model_size="tiny.en", handler_dir=handler_dir)) == before
     (handler_dir / "transcribe.py").write_text("WINDOW_S = 30\n")
     assert content_key(Selection(model_size="tiny.en", handler_dir=handler_dir)) != before
+
+
+@pytest.fixture
+def inference_copy(tmp_path: Path) -> Path:
+    """A copy of the real inference package, to edit."""
+    copy = tmp_path / "inference"
+    shutil.copytree(REPO / "inference", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    return copy
+
+
+def test_a_local_only_edit_keeps_the_key_and_a_served_edit_changes_it(inference_copy: Path) -> None:
+    def key() -> str:
+        return content_key(Selection(model_size="tiny.en", handler_dir=inference_copy))
+
+    before = key()
+    for name in LOCAL_ONLY:  # the asynchronous-inference emulation: the endpoint never runs it
+        with open(inference_copy / name, "a") as local_only:
+            local_only.write("# edited\n")
+    assert key() == before
+    for served in ("server.py", "stream_route.py"):  # the serving image runs our server, streaming included
+        with open(inference_copy / served, "a") as code:
+            code.write("# edited\n")
+        assert key() != before
+        before = key()
+
+
+def test_local_only_names_files_that_exist_and_nothing_served_imports_them() -> None:
+    package = REPO / "inference"
+    assert LOCAL_ONLY and all((package / name).is_file() for name in LOCAL_ONLY)
+    served = {p.relative_to(package).as_posix() for p in handler_files(package)}
+    assert not served & LOCAL_ONLY and {"handler.py", "server.py", "stream_route.py", "__main__.py"} <= served
+    modules = {name.removesuffix(".py").replace("/", ".") for name in LOCAL_ONLY}
+    for name in served - {"__main__.py"}:  # __main__ imports them only for --async-output-path
+        tree = ast.parse((package / name).read_text())
+        imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+        assert not imported & modules, name
 
 
 def test_the_artifact_ships_only_the_handlers_python_files(tmp_path: Path, model_dir: Path,

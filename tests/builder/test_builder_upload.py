@@ -95,7 +95,7 @@ def test_interrupted_upload_leaves_nothing_and_a_rerun_completes(tmp_path, model
 
 def test_missing_bucket_fails_before_building(tmp_path, model_dir, handler_dir, aws_endpoint):
     result = run_cli("build", "--model-dir", str(model_dir), "--handler-dir", str(handler_dir), "--wheels", "none",
-                     "--output", str(tmp_path / "out"), "--bucket", "no-such-bucket", "--endpoint-url", aws_endpoint)
+                     "--output", str(tmp_path / "out"), "--bucket", "no-such-bucket", "--s3-endpoint-url", aws_endpoint)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
         "ERROR: bucket 'no-such-bucket' does not exist (create it, or check --bucket and the region)")
@@ -104,7 +104,7 @@ def test_missing_bucket_fails_before_building(tmp_path, model_dir, handler_dir, 
 
 def test_missing_credentials(tmp_path, model_dir, handler_dir, aws_endpoint, bucket):
     result = run_cli("build", "--model-dir", str(model_dir), "--handler-dir", str(handler_dir), "--wheels", "none",
-                     "--output", str(tmp_path / "out"), "--bucket", bucket, "--endpoint-url", aws_endpoint,
+                     "--output", str(tmp_path / "out"), "--bucket", bucket, "--s3-endpoint-url", aws_endpoint,
                      env={"AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None, "AWS_PROFILE": None,
                           "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
                           "AWS_CONFIG_FILE": str(tmp_path / "none"), "AWS_EC2_METADATA_DISABLED": "true"})
@@ -146,7 +146,7 @@ def test_forbidden_bucket_fails_before_building(tmp_path, model_dir, handler_dir
         key = boto3.client("iam", **root).create_access_key(UserName="nobody")["AccessKey"]
         result = run_cli("build", "--model-dir", str(model_dir), "--handler-dir", str(handler_dir),
                          "--wheels", "none", "--output", str(tmp_path / "out"), "--bucket", "locked-down",
-                         "--endpoint-url", endpoint,
+                         "--s3-endpoint-url", endpoint,
                          env={"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]})
     finally:
         proc.terminate()
@@ -160,7 +160,7 @@ def test_forbidden_bucket_fails_before_building(tmp_path, model_dir, handler_dir
 
 def test_an_invalid_bucket_name_is_one_line_with_the_whole_reason(tmp_path, model_dir, handler_dir, aws_endpoint):
     result = run_cli("build", "--model-dir", str(model_dir), "--handler-dir", str(handler_dir), "--wheels", "none",
-                     "--output", str(tmp_path / "out"), "--bucket", "Bad_Bucket!!", "--endpoint-url", aws_endpoint)
+                     "--output", str(tmp_path / "out"), "--bucket", "Bad_Bucket!!", "--s3-endpoint-url", aws_endpoint)
     assert result.returncode == 1
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith('ERROR: invalid S3 parameter: Parameter validation failed: Invalid bucket name '
@@ -181,7 +181,7 @@ def test_sigterm_cleans_up_like_sigint(tmp_path, model_dir, handler_dir, aws_end
     out = tmp_path / "out"
     argv = [sys.executable, "-m", "builder", "build", "--model-dir", str(model_dir), "--handler-dir",
             str(handler_dir), "--wheels", "none", "--output", str(out), "--bucket", bucket,
-            "--endpoint-url", aws_endpoint]
+            "--s3-endpoint-url", aws_endpoint]
     proc = subprocess.Popen(argv, cwd=REPO_ROOT, env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120

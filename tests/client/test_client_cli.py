@@ -18,7 +18,7 @@ from replay.wer import wer
 
 
 def transcribe(argv: list[str], endpoint_url: str) -> int:
-    return main(["transcribe", *argv, "--endpoint", "whisper", "--bucket", BUCKET, "--endpoint-url", endpoint_url,
+    return main(["transcribe", *argv, "--endpoint-name", "whisper", "--bucket", BUCKET, "--endpoint-url", endpoint_url,
                  "--timeout", "120"])
 
 
@@ -71,7 +71,7 @@ def test_a_recording_the_endpoint_cannot_decode_is_one_error_line(endpoint_url, 
 
 def test_the_timeout_is_one_error_line_naming_where_the_result_will_be(endpoint_url, aws_environment, jfk,
                                                                         capsys):
-    argv = [str(jfk.path), "--endpoint", "whisper", "--bucket", BUCKET, "--endpoint-url", endpoint_url]
+    argv = [str(jfk.path), "--endpoint-name", "whisper", "--bucket", BUCKET, "--endpoint-url", endpoint_url]
     assert main(["transcribe", *argv, "--timeout", "0.01"]) == 1  # the model needs far longer than 10 ms
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("ERROR: no result within 0.01 s (--timeout)")
@@ -97,14 +97,14 @@ def test_usage_errors_exit_2(jfk, tmp_path, capsys, argv, message):
     text.write_text("hello")
     argv = [a.format(clip=jfk.path, txt=text) for a in argv]
     with pytest.raises(SystemExit) as exit_:
-        main(["transcribe", *argv, "--endpoint", "e", "--bucket", "b"])
+        main(["transcribe", *argv, "--endpoint-name", "e", "--bucket", "b"])
     assert exit_.value.code == 2 and message in capsys.readouterr().err
 
 
 def test_missing_required_options_and_the_module_entry_point():
     proc = subprocess.run([sys.executable, "-m", "client", "transcribe", "x.wav"], cwd=REPO,
                           capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 2 and "--endpoint" in proc.stderr
+    assert proc.returncode == 2 and "--endpoint-name" in proc.stderr
 
 
 def test_the_container_parameters_travel_as_custom_attributes(jfk):

@@ -15,6 +15,9 @@ from pathlib import Path
 
 import uvicorn
 
+from inference.codecs import DEFAULT_CONFIG, DecodedRequest, decode_audio, parse_request
+from inference.config import ServingConfig
+
 REPO = Path(__file__).resolve().parents[2]
 SERVER_WORKERS = 1
 SERVER_MAX_QUEUE = 1
@@ -22,6 +25,18 @@ SERVER_MAX_QUEUE = 1
 SERVER_ENV = {"WHISPER_BODY_TIMEOUT_S": "2", "WHISPER_IDLE_TIMEOUT_S": "1", "WHISPER_SHUTDOWN_GRACE_S": "3",
               # and streaming limits reachable in seconds
               "WHISPER_MAX_STREAMS": "2", "WHISPER_STREAM_IDLE_S": "2"}
+
+
+def decode_request(body: bytes | str, content_type: str | None,
+                   config: ServingConfig = DEFAULT_CONFIG) -> DecodedRequest:
+    """Decode one request body within ``config``'s limits, the channels averaged: the handler's two
+    steps (``parse_request``, ``decode_audio``) as one call, for the codec tests.
+
+    Raises:
+        ClientError: the body, its audio or its content type is unusable (4xx).
+    """
+    payload, parameters = parse_request(body, content_type, config)
+    return DecodedRequest(decode_audio(payload, config), parameters)
 
 
 def free_port() -> int:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from builder.layout import handler_files
 from inference.__main__ import main
 
 REPO = Path(__file__).resolve().parents[2]
@@ -47,10 +48,18 @@ def test_no_command_is_a_usage_error():
 
 
 def test_runs_as_whisper_inference_from_a_code_dir(tmp_path):
-    shutil.copytree(REPO / "inference", tmp_path / "whisper_inference", ignore=shutil.ignore_patterns("__pycache__"))
+    package = REPO / "inference"
+    for path in handler_files(package):  # what the artifact's code/ holds
+        (tmp_path / "whisper_inference" / path.relative_to(package)).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, tmp_path / "whisper_inference" / path.relative_to(package))
     proc = subprocess.run([sys.executable, "-m", "whisper_inference", "serve", "--model-dir", str(tmp_path)],
                           cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1 and proc.stderr.startswith("ERROR: "), proc.stderr
     help_ = subprocess.run([sys.executable, "-m", "whisper_inference", "serve", "--help"],
                            cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert help_.returncode == 0 and "python -m whisper_inference" in help_.stdout
+    # The asynchronous emulation is local-only: asked for in code/, it is a usage error that says so.
+    emulated = subprocess.run([sys.executable, "-m", "whisper_inference", "serve", "--model-dir", str(tmp_path),
+                               "--async-output-path", "s3://bucket/out"],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert emulated.returncode == 2 and "emulated only by the local server" in emulated.stderr, emulated.stderr

@@ -10,6 +10,7 @@ import boto3
 import numpy as np
 import pytest
 import soundfile
+from inference_testlib import decode_request
 
 from inference import codecs, s3
 from inference.config import ServingConfig
@@ -42,7 +43,7 @@ def test_lca_body_fast_path_matches_json(jfk, jfk_pcm):
     document, audio = fast
     assert audio == bytes(json.loads(body)["audio_input"])
     assert document["parameters"]["beam_size"] == 5
-    decoded = codecs.decode_request(body, "application/json")
+    decoded = decode_request(body, "application/json")
     np.testing.assert_array_equal(decoded.audio, reference(jfk_pcm))
     assert decoded.parameters == json.loads(body)["parameters"]
 
@@ -59,7 +60,7 @@ def test_unusual_arrays_leave_the_fast_path_and_are_refused(array):
     body = f'{{"audio_input": {array}}}'.encode()
     assert codecs._fast_audio_input(body) is None
     with pytest.raises(ClientError) as err:
-        codecs.decode_request(body, "application/json")
+        decode_request(body, "application/json")
     assert err.value.status == 400
 
 
@@ -67,7 +68,7 @@ def test_other_sources_next_to_audio_input_take_the_full_path(jfk):
     body = json.dumps({"audio_input": [1, 2], "audio_data": "AAAA"}).encode()
     assert codecs._fast_audio_input(body) is None
     with pytest.raises(ClientError, match="exactly one"):
-        codecs.decode_request(body, "application/json")
+        decode_request(body, "application/json")
 
 
 @pytest.mark.parametrize("body, message", [
@@ -86,13 +87,13 @@ def test_other_sources_next_to_audio_input_take_the_full_path(jfk):
 ])
 def test_bad_json_bodies_are_client_errors(body, message):
     with pytest.raises(ClientError, match=message) as err:
-        codecs.decode_request(body, "application/json")
+        decode_request(body, "application/json")
     assert err.value.status == 400
 
 
 def test_audio_data_base64(jfk, jfk_pcm):
     body = json.dumps({"audio_data": base64.b64encode(jfk.path.read_bytes()).decode()})
-    decoded = codecs.decode_request(body, "application/json")  # str body, as the HF toolkit hands it over
+    decoded = decode_request(body, "application/json")  # str body, as the HF toolkit hands it over
     np.testing.assert_array_equal(decoded.audio, reference(jfk_pcm))
 
 
@@ -105,7 +106,7 @@ def test_audio_data_base64(jfk, jfk_pcm):
 ])
 def test_file_content_types_decode_to_the_clip(jfk_pcm, content_type, fmt, subtype, tolerance):
     data = encode(jfk_pcm, 16000, fmt, subtype)
-    audio = codecs.decode_request(data, content_type).audio
+    audio = decode_request(data, content_type).audio
     expected = reference(jfk_pcm)
     if tolerance == 0.0:
         np.testing.assert_array_equal(audio, expected)
@@ -123,7 +124,7 @@ def test_any_sample_rate_is_resampled_to_16k(jfk_pcm, rate):
     import soxr
 
     pcm = (soxr.resample(reference(jfk_pcm), 16000, rate) * 32767).astype(np.int16)
-    audio = codecs.decode_request(encode(pcm, rate, "WAV", "PCM_16"), "audio/wav").audio
+    audio = decode_request(encode(pcm, rate, "WAV", "PCM_16"), "audio/wav").audio
     assert abs(len(audio) - len(jfk_pcm)) <= 2
     corr = np.corrcoef(audio[: len(jfk_pcm)][:160000], reference(jfk_pcm)[:160000])[0, 1]
     assert corr > 0.95
@@ -132,24 +133,24 @@ def test_any_sample_rate_is_resampled_to_16k(jfk_pcm, rate):
 @pytest.mark.parametrize("order, dtype", [("", ">i2"), (";endianness=big", ">i2"), ("; endianness=little", "<i2")])
 def test_l16_is_big_endian_unless_the_parameter_says_little(jfk_pcm, order, dtype):
     tel = to_telephone(jfk_pcm)
-    expected = codecs.decode_request(wav_bytes(tel, 8000), "audio/wav").audio  # the same samples in a WAV
-    mono = codecs.decode_request(tel.astype(dtype).tobytes(), f"audio/L16;rate=8000{order}").audio
+    expected = decode_request(wav_bytes(tel, 8000), "audio/wav").audio  # the same samples in a WAV
+    mono = decode_request(tel.astype(dtype).tobytes(), f"audio/L16;rate=8000{order}").audio
     np.testing.assert_array_equal(mono, expected)
     stereo = np.stack([tel, np.zeros_like(tel)], axis=1).astype(dtype).tobytes()
-    both = codecs.decode_request(stereo, f"audio/L16; rate=8000; channels=2{order}").audio
+    both = decode_request(stereo, f"audio/L16; rate=8000; channels=2{order}").audio
     np.testing.assert_allclose(both, mono / 2, atol=1e-4)
 
 
 def test_l16_in_the_wrong_byte_order_is_not_the_speech(jfk_pcm):
     tel = to_telephone(jfk_pcm)
-    right = codecs.decode_request(tel.astype(">i2").tobytes(), "audio/L16;rate=8000").audio
-    wrong = codecs.decode_request(tel.astype("<i2").tobytes(), "audio/L16;rate=8000").audio
+    right = decode_request(tel.astype(">i2").tobytes(), "audio/L16;rate=8000").audio
+    wrong = decode_request(tel.astype("<i2").tobytes(), "audio/L16;rate=8000").audio
     assert abs(np.corrcoef(right, wrong)[0, 1]) < 0.2
 
 
 def test_lca_upsampled_wav_decodes_exactly(jfk_pcm):
     lca = upsample_by_repeat(to_telephone(jfk_pcm))
-    audio = codecs.decode_request(lca_request_body(wav_bytes(lca)), "application/json").audio
+    audio = decode_request(lca_request_body(wav_bytes(lca)), "application/json").audio
     np.testing.assert_array_equal(audio, reference(lca))
 
 
@@ -167,13 +168,13 @@ def test_lca_upsampled_wav_decodes_exactly(jfk_pcm):
 ])
 def test_bad_audio_and_types(content_type, body, status, message):
     with pytest.raises(ClientError, match=message) as err:
-        codecs.decode_request(body, content_type)
+        decode_request(body, content_type)
     assert err.value.status == status
 
 
 def test_wav_without_samples_is_empty_audio():
     with pytest.raises(ClientError, match="empty audio"):
-        codecs.decode_request(wav_bytes(np.zeros(0, dtype=np.int16)), "audio/wav")
+        decode_request(wav_bytes(np.zeros(0, dtype=np.int16)), "audio/wav")
 
 
 def test_error_classes_carry_their_status():
@@ -182,7 +183,7 @@ def test_error_classes_carry_their_status():
 
 def test_s3_uri_is_off_by_default():
     with pytest.raises(ClientError, match="not allowed") as err:
-        codecs.decode_request(b'{"s3_uri": "s3://any/clip.wav"}', "application/json")
+        decode_request(b'{"s3_uri": "s3://any/clip.wav"}', "application/json")
     assert err.value.status == 403
 
 
@@ -196,16 +197,16 @@ def test_s3_uri_reads_allowed_buckets_from_real_s3_api(aws_endpoint, monkeypatch
     client.put_object(Bucket="calls", Key="a/jfk.wav", Body=jfk.path.read_bytes())
     client.put_object(Bucket="secrets", Key="jfk.wav", Body=jfk.path.read_bytes())
 
-    decoded = codecs.decode_request(b'{"s3_uri": "s3://calls/a/jfk.wav"}', "application/json", config)
+    decoded = decode_request(b'{"s3_uri": "s3://calls/a/jfk.wav"}', "application/json", config)
     np.testing.assert_array_equal(decoded.audio, reference(jfk_pcm))
     with pytest.raises(ClientError, match="not allowed"):
-        codecs.decode_request(b'{"s3_uri": "s3://secrets/jfk.wav"}', "application/json", config)
+        decode_request(b'{"s3_uri": "s3://secrets/jfk.wav"}', "application/json", config)
     with pytest.raises(ClientError, match="does not exist") as err:
-        codecs.decode_request(b'{"s3_uri": "s3://calls/missing.wav"}', "application/json", config)
+        decode_request(b'{"s3_uri": "s3://calls/missing.wav"}', "application/json", config)
     assert err.value.status == 404
     with pytest.raises(ClientError, match="bucket and a key"):
-        codecs.decode_request(b'{"s3_uri": "s3://calls"}', "application/json", config)
+        decode_request(b'{"s3_uri": "s3://calls"}', "application/json", config)
     small = ServingConfig(s3_allowed_buckets=frozenset({"calls"}), s3_max_bytes=1000)
     with pytest.raises(ClientError, match="WHISPER_S3_MAX_BYTES") as err:
-        codecs.decode_request(b'{"s3_uri": "s3://calls/a/jfk.wav"}', "application/json", small)
+        decode_request(b'{"s3_uri": "s3://calls/a/jfk.wav"}', "application/json", small)
     assert err.value.status == 413

@@ -17,6 +17,7 @@ import pytest
 import soundfile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from inference_testlib import decode_request
 
 from inference import codecs, s3
 from inference.audio import SAMPLE_RATE
@@ -48,7 +49,7 @@ def blank_flac_length(data: bytes) -> bytes:
 
 def refuse(body: bytes, content_type: str, config: ServingConfig = CONFIG) -> ClientError:
     with pytest.raises(ClientError) as err:
-        codecs.decode_request(body, content_type, config)
+        decode_request(body, content_type, config)
     return err.value
 
 
@@ -80,7 +81,7 @@ def test_a_header_without_a_length_is_stopped_while_decoding():
     err = refuse(body, "audio/flac")
     assert err.status == 413 and "WHISPER_MAX_AUDIO_S" in err.message
     short = blank_flac_length(silence(3, "FLAC", 8000))
-    assert len(codecs.decode_request(short, "audio/flac").audio) == pytest.approx(48000, abs=2)
+    assert len(decode_request(short, "audio/flac").audio) == pytest.approx(48000, abs=2)
 
 
 @pytest.mark.parametrize("rate, channels, variable", [
@@ -110,7 +111,7 @@ def test_a_one_hertz_wav_header_is_400_before_decoding():
 def test_limits_are_configurable():
     body = silence(10, "FLAC", 16000)
     assert refuse(body, "audio/flac", ServingConfig(max_audio_s=5)).status == 413
-    assert len(codecs.decode_request(body, "audio/flac", ServingConfig(max_audio_s=11)).audio) == 160000
+    assert len(decode_request(body, "audio/flac", ServingConfig(max_audio_s=11)).audio) == 160000
 
 
 # --- no network from a body -------------------------------------------------------------------
@@ -273,7 +274,7 @@ def test_deep_json_is_a_client_error(depth, kind, where):
     if len(body) > codecs.MAX_PAYLOAD_BYTES:
         return
     with pytest.raises(ClientError) as err:
-        codecs.decode_request(body, "application/json")
+        decode_request(body, "application/json")
     assert 400 <= err.value.status < 500
 
 

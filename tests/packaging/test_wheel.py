@@ -108,7 +108,7 @@ def test_list_models_and_plan_run_offline_from_the_wheel(fresh, elsewhere):
     ("replay", "whisper-replay", ["--help"], "--endpoint-name"),
     ("demo", "whisper-demo", ["--help"], "--quick"),
     ("builder", "whisper-builder", ["--help"], "plan"),
-    ("client", "whisper-transcribe", ["transcribe", "--help"], "--endpoint"),
+    ("client", "whisper-transcribe", ["transcribe", "--help"], "--endpoint-name"),
     ("serving_image", "whisper-serving-image", ["build", "--help"], "--base"),
 ])
 def test_each_cli_starts_from_the_wheel(fresh, elsewhere, module, script, argv, expect):

@@ -13,6 +13,7 @@ from builder.cache import cache_root as cache_root
 from demo.terraform import CLIS as CLIS
 from demo.terraform import Cli, lca_root
 from demo.terraform import local_aws_provider_version as local_aws_provider_version
+from demo.terraform import point_at_local_aws as point_at_local_aws
 from demo.terraform import provider_mirror as provider_mirror
 from demo.terraform import terraform_copy as terraform_copy
 

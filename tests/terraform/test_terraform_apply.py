@@ -31,23 +31,11 @@ from pathlib import Path
 
 import pytest
 from apply_testlib import Deployment, LocalAws, hub_cache_for_tiny_en, snapshot
-from terraform_testlib import Cli, terraform_copy
+from terraform_testlib import Cli, point_at_local_aws, terraform_copy
 
 from builder.plan import Selection, plan
 
 NAMES = ("root", "complete", "lca-tofu", "lca-terraform", "post-call", "streaming")
-MOTO_PROVIDER = """provider "aws" {{
-  region                      = "us-east-1"
-  skip_credentials_validation = true
-  s3_use_path_style           = true
-  max_retries                 = 2
-  endpoints {{
-{endpoints}
-  }}
-}}
-"""
-SERVICES = ("applicationautoscaling", "cloudformation", "cloudwatch", "ec2", "ecr", "iam", "kms", "s3",
-            "sagemaker", "sns", "sts")
 STEPS = ("apply", "plan", "shim update", "change", "destroy")
 # What `python -m serving_image build` prints (tests/image pushes real ones to a local registry).
 SERVING_IMAGE = ("123456789012.dkr.ecr.us-east-1.amazonaws.com/whisper-serving@sha256:"
@@ -133,22 +121,20 @@ def _deployments(tmp: Path, aws: LocalAws) -> dict[str, Deployment]:
   }}
 }}
 """)
-    for copy in copies.values():
-        endpoints = "\n".join(f"    {service} = {json.dumps(aws.url)}" for service in SERVICES)
-        _override(copy / "examples" / "lca" / "moto_override.tf", MOTO_PROVIDER.format(endpoints=endpoints))
-    _override(root / "moto_override.tf", 'provider "aws" {\n  max_retries = 2\n}\n')
-    for example in ("complete", "post-call", "streaming"):
-        _override(root / "examples" / example / "moto_override.tf", 'provider "aws" {\n  max_retries = 2\n}\n')
-    url = {"aws_endpoint_url": aws.url}
+    # The roots as users have them; each copy's provider is pointed at the local AWS by an override file.
+    for where in (root, root / "examples" / "complete", root / "examples" / "post-call",
+                  root / "examples" / "streaming",
+                  *(copy / "examples" / "lca" for copy in copies.values())):
+        point_at_local_aws(where, aws.url)
     artifact = "s3://whisper-complete-artifacts/whisper/{}/model.tar.gz"
     lca_artifact = "s3://lca-artifacts/whisper/{}/model.tar.gz"
     post_call_artifact = "s3://whisper-post-call-artifacts/whisper/{}/model.tar.gz"
     streaming_artifact = "s3://whisper-streaming-artifacts/whisper/{}/model.tar.gz"
     return {
-        "root": Deployment("root", Cli("tofu"), root, dict(url, aws_region="us-east-1", whisper_model_size="tiny.en"),
+        "root": Deployment("root", Cli("tofu"), root, {"aws_region": "us-east-1", "whisper_model_size": "tiny.en"},
                            {"sagemaker_instance_type": "ml.g4dn.xlarge"}),
         "complete": Deployment("complete", Cli("tofu"), root / "examples" / "complete",
-                               dict(url, model_data_url=artifact.format("1" * 64)),
+                               {"model_data_url": artifact.format("1" * 64)},
                                {"model_data_url": artifact.format("2" * 64)}),
         "lca-tofu": Deployment("lca-tofu", Cli("tofu"), copies["tofu"] / "examples" / "lca",
                                {"lca_stack_name": "lca", "create_lca_shim_stack": True,
@@ -159,10 +145,10 @@ def _deployments(tmp: Path, aws: LocalAws) -> dict[str, Deployment]:
                                      "model_data_url": lca_artifact.format("3" * 64)},
                                     {"sagemaker_instance_type": "ml.g4dn.xlarge"}),
         "post-call": Deployment("post-call", Cli("tofu"), root / "examples" / "post-call",
-                                dict(url, model_data_url=post_call_artifact.format("1" * 64)),
+                                {"model_data_url": post_call_artifact.format("1" * 64)},
                                 {"model_data_url": post_call_artifact.format("2" * 64)}),
         "streaming": Deployment("streaming", Cli("tofu"), root / "examples" / "streaming",
-                                dict(url, image_uri=SERVING_IMAGE, model_data_url=streaming_artifact.format("1" * 64)),
+                                {"image_uri": SERVING_IMAGE, "model_data_url": streaming_artifact.format("1" * 64)},
                                 {"model_data_url": streaming_artifact.format("2" * 64)}),
     }
 

@@ -1,7 +1,7 @@
 """The module computes the builder's content key in HCL (modules/content_key): prove that
 OpenTofu and Terraform, evaluating it for real, get what `python -m builder plan` prints,
 for every model size and every layout/wheels option, and that both sides ignore the same
-edits (the handler's docs) and see the same ones (its code)."""
+edits (the handler's docs, its local-only files) and see the same ones (the code it serves)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from terraform_testlib import MODULE, REPO, Cli
 
-from builder.models import MODELS
+from builder.models import LOCAL_ONLY, MODELS
 from builder.plan import Selection, canonical_json, content_inputs
 
 CONTENT_KEY_MODULE = MODULE / "modules" / "content_key"
@@ -87,13 +87,17 @@ def test_docs_edit_keeps_the_key_and_a_code_edit_changes_it_on_both_sides(
     before = _builder_plan(case, tree / "inference")["content_key"]
     with open(tree / "inference" / "README.md", "a") as readme:
         readme.write(" ")
+    for name in LOCAL_ONLY:  # code the endpoint never runs: out of the key like the docs
+        with open(tree / "inference" / name, "a") as local_only:
+            local_only.write("\n")
     docs = _builder_plan(case, tree / "inference")["content_key"]
+    hcl_docs = _apply_root(cli, tmp_path / "root-docs", tree, {"x": case})["keys"]["x"]["content_key"]
     with open(tree / "inference" / "handler.py", "a") as handler:
         handler.write("\n")
     code = _builder_plan(case, tree / "inference")["content_key"]
     hcl = _apply_root(cli, tmp_path / "root", tree, {"x": case})["keys"]["x"]["content_key"]
     assert docs == before and code != before
-    assert hcl == code
+    assert hcl_docs == before and hcl == code
 
 
 def test_unknown_model_size_names_the_known_ones(cli: Cli, tmp_path: Path) -> None:

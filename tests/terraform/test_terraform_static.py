@@ -8,8 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import hcl2
 import lca_contract
-from terraform_testlib import LCA_MODULE, MODULE, REPO, Cli
+from terraform_testlib import LCA_MODULE, MODULE, REPO, Cli, point_at_local_aws
 
 from builder.models import MODELS
 
@@ -29,6 +30,34 @@ def test_hcl_is_formatted(cli: Cli) -> None:
 def test_fmt_check_catches_misformatting(tofu: Cli, tmp_path: Path) -> None:
     (tmp_path / "bad.tf").write_text('locals {\na="x"\n}\n')
     assert tofu.run("fmt", "-check", str(tmp_path), check=False).returncode != 0
+
+
+def _user_roots() -> list[Path]:
+    """The roots a user applies: the repository's own and every example."""
+    return [REPO, *sorted(p.parent for p in REPO.glob("examples/*/main.tf"))]
+
+
+def test_the_roots_users_apply_carry_no_local_aws_wiring() -> None:
+    """Pointing the provider at the local AWS is an override file's job (demo.terraform.point_at_local_aws)."""
+    for root in _user_roots():
+        for path in root.glob("*.tf"):
+            doc = hcl2.loads(path.read_text())
+            for provider in doc.get("provider", []):
+                for body in provider.values():
+                    wiring = {"endpoints", "dynamic", "skip_credentials_validation", "s3_use_path_style"} & set(body)
+                    assert not wiring, f"{path.relative_to(REPO)}: provider sets {sorted(wiring)}"
+            names = [name.strip('"') for variable in doc.get("variable", []) for name in variable]
+            assert not [n for n in names if "endpoint_url" in n], f"{path.relative_to(REPO)}: {names}"
+
+
+def test_the_local_aws_override_is_formatted_hcl_for_the_roots_provider(tofu: Cli, tmp_path: Path) -> None:
+    written = point_at_local_aws(tmp_path, "http://127.0.0.1:5000")
+    assert written.name.endswith("_override.tf")  # merged into the root's provider block, not a second one
+    tofu.run("fmt", "-check", "-diff", str(written))
+    (provider,) = hcl2.loads(written.read_text())["provider"]
+    endpoints = provider['"aws"']["endpoints"][0]
+    assert {v.strip('"') for k, v in endpoints.items() if k != "__is_block__"} == {"http://127.0.0.1:5000"}
+    assert {"sagemaker", "s3", "iam", "sts", "applicationautoscaling"} <= set(endpoints)
 
 
 def _hcl_size_lists() -> dict[str, list[str]]:

@@ -21,10 +21,11 @@ locals {
       repo     = try(local.model.repo, null)
       revision = try(local.model.revision, null)
     }
-    # What the endpoint runs: the handler's Python files, not its docs.
+    # What the endpoint runs: the handler's Python files, not its docs nor the local-only
+    # files pins.json lists (the local server's asynchronous-inference emulation).
     handler = {
       for f in fileset(local.handler_dir, "**/*.py") : f => filesha256("${local.handler_dir}/${f}")
-      if !strcontains(f, "__pycache__/")
+      if !strcontains(f, "__pycache__/") && !contains(local.pins.local_only, f)
     }
     layout     = var.layout
     gzip_level = var.layout == "tar.gz" ? 0 : null
