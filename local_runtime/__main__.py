@@ -32,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="NAME=URL of the container that serves endpoint NAME (repeatable)")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--cert-dir", type=Path, required=True, help="where the self-signed certificate lives")
-    parser.add_argument("--drain-s", type=float, default=60.0,
+    parser.add_argument("--drain-s", type=float, default=300.0,
                         help="seconds the container's messages still reach a caller that ended its input")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")

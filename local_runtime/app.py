@@ -61,7 +61,7 @@ class RuntimeOptions:
     """
 
     endpoints: Mapping[str, str]
-    drain_s: float = 60.0
+    drain_s: float = 300.0
     open_timeout_s: float = 10.0
 
 

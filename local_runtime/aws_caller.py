@@ -118,12 +118,14 @@ async def stream(args: argparse.Namespace) -> int:
         started = time.monotonic()
         receiver = asyncio.ensure_future(_receive(stream, started))
         for index, frame in enumerate(frames):
+            if receiver.done():  # the endpoint ended the stream: nothing more is read
+                break
             await stream.input_stream.send(_part(frame, "BINARY"))
             delay = started + (index + 1) * frame_s / args.speed - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
         texts = [*args.text, *([] if args.no_close_stream else [CLOSE_STREAM])]
-        for text in texts:
+        for text in [] if receiver.done() else texts:
             data = text.encode()
             if args.fragment and len(data) > 1:
                 await stream.input_stream.send(_part(data[:len(data) // 2], "UTF8", partial=True))

@@ -32,21 +32,35 @@ class CallerGone(Exception):
 
 
 async def run(socket: ClientConnection, receive: Receive, send_body: SendBody, drain_s: float) -> None:
-    """Pump both ways over ``socket`` until the container closes it; ``send_body(data, more)``."""
+    """Pump both ways over ``socket`` until the container closes it; ``send_body(data, more)``.
+
+    The response always ends: on a fault of the runtime itself, with ``InternalStreamFailure``.
+    """
+    ended = False
+
+    async def send(data: bytes, more: bool) -> None:
+        nonlocal ended
+        if not ended:
+            ended = not more
+            await send_body(data, more)
+
     upstream = asyncio.ensure_future(_caller_to_container(socket, receive))
-    downstream = asyncio.ensure_future(_container_to_caller(socket, send_body))
+    downstream = asyncio.ensure_future(_container_to_caller(socket, send))
     try:
         done, _ = await asyncio.wait({upstream, downstream}, return_when=asyncio.FIRST_COMPLETED)
-        if upstream in done and upstream.exception() is None:  # the caller finished sending
+        if upstream in done and upstream.exception() is None:  # the caller finished, or the container left
             try:
                 await asyncio.wait_for(asyncio.shield(downstream), drain_s)
             except TimeoutError:
                 await socket.close(NORMAL, "the caller ended its stream")
                 await downstream
         elif upstream in done:
-            await _fail(upstream.exception(), socket, send_body, downstream)
+            await _fail(upstream.exception(), socket, send, downstream)
         else:
             await downstream
+    except Exception as exc:
+        logger.exception("a stream failed")
+        await send(eventstream.encode(frames.stream_error("InternalStreamFailure", {"Message": str(exc)})), False)
     finally:
         for task in (upstream, downstream):
             task.cancel()
@@ -68,6 +82,13 @@ async def _fail(error: BaseException, socket: ClientConnection, send_body: SendB
 
 
 async def _caller_to_container(socket: ClientConnection, receive: Receive) -> None:
+    try:
+        await _relay_events(socket, receive)
+    except ConnectionClosed:
+        pass  # the container closed: _container_to_caller tells the caller
+
+
+async def _relay_events(socket: ClientConnection, receive: Receive) -> None:
     decoder = eventstream.Decoder()
     fragments: frames.Fragments | None = None
     sending: asyncio.Future | None = None

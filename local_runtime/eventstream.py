@@ -74,7 +74,9 @@ class Decoder:
         self._buffer += data
         messages = []
         while len(self._buffer) >= _PRELUDE.size:
-            total, _, _ = _PRELUDE.unpack_from(self._buffer)
+            total, _, prelude_crc = _PRELUDE.unpack_from(self._buffer)
+            if zlib.crc32(self._buffer[:8]) != prelude_crc:  # before waiting for a damaged length
+                raise EventStreamError("prelude CRC does not match")
             if not _PRELUDE.size + _CRC.size <= total <= MAX_MESSAGE_BYTES:
                 raise EventStreamError(f"message length {total} is outside 16..{MAX_MESSAGE_BYTES}")
             if len(self._buffer) < total:
