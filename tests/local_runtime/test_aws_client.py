@@ -36,15 +36,14 @@ def test_a_call_streamed_with_awss_client_gets_interims_and_finals(runtime, call
     WER bounded, the closing Metadata, and the container's close as ModelStreamError 1000."""
     audio = tmp_path / "call.wav"
     write_call_wav(call, audio)
-    argv = caller_command(runtime, ENDPOINT, audio=audio, path="v1/listen", query=urllib.parse.urlencode(QUERY),
-                          extra=["--speed", "1.5"])
+    argv = caller_command(runtime, ENDPOINT, audio=audio, path="v1/listen", query=urllib.parse.urlencode(QUERY))
     status, events, stderr = run_caller(argv, os.environ, CALLER_TIMEOUT_S)
     assert status == 0, stderr[-2000:]
     result = StreamResult(call)
     for event in events:
         if event.get("part") == "UTF8":
             received(result, event["text"], event["arrived_s"])
-    figures = score(result, speed=1.5)
+    figures = score(result)
     assert figures.lost_turns == 0 and figures.turns == len(call.turns)
     assert figures.wer is not None and figures.wer <= 0.25, [m.transcript for m in result.messages]
     # Interims are decoded only while a worker is free: on a loaded machine, fewer, but some.
