@@ -99,7 +99,7 @@ async def _relay_events(socket: ClientConnection, receive: Receive) -> None:
         for envelope in decoder.feed(message.get("body", b"")):
             event = eventstream.unwrap(envelope)
             if event is None:  # the signed stream's end
-                return await _finish(sending)
+                return _check_ended_between_messages(sending)
             frame = frames.frame_of(event)
             if fragments is not None:
                 fragments.add(frame)
@@ -114,10 +114,11 @@ async def _relay_events(socket: ClientConnection, receive: Receive) -> None:
         if not message.get("more_body", False):
             if decoder.pending:
                 raise eventstream.EventStreamError(f"the stream ended inside a message ({decoder.pending} bytes)")
-            return await _finish(sending)
+            return _check_ended_between_messages(sending)
 
 
-async def _finish(sending: asyncio.Future | None) -> None:
+def _check_ended_between_messages(sending: asyncio.Future | None) -> None:
+    """Raises BadPayloadPart if a fragmented message is still open (PARTIAL without COMPLETE)."""
     if sending is not None:
         raise frames.BadPayloadPart("the stream ended inside a PARTIAL message")
 
