@@ -78,16 +78,17 @@ def test_transcripts_match_the_references(demo_run):
 
 
 def test_the_call_streamed_with_awss_client_is_live_and_accurate(demo_run):
-    """Step 6: interims and finals printed as they arrive, WER bounded like the replay's, the
-    container's close as ModelStreamError 1000, and both transports in the summary's table."""
+    """Step 6: finals printed as they arrive, WER bounded like the replay's, the container's
+    close as ModelStreamError 1000, and both transports in the summary's table. (The quick
+    call's turns are short: interims, decoded only on a free worker, are tests/local_runtime's.)"""
     proc, result = demo_run
     stream = result["stream"]
     assert stream["wer"] is not None and stream["wer"] <= WER_BOUND, stream
-    assert stream["interims"] >= 1 and stream["finals"] >= 3 and stream["lost_turns"] == 0, stream
+    assert stream["finals"] >= 3 and stream["lost_turns"] == 0, stream
     assert stream["close"].startswith("1000:"), stream
     assert stream["latency_p50_s"] > 0 and stream["latency_p95_s"] >= stream["latency_p50_s"]
     live = [line for line in proc.stdout.splitlines() if line.strip().startswith("[") and " ch" in line]
-    assert any(" interim " in line for line in live) and any(" FINAL " in line for line in live), live
+    assert len([line for line in live if " FINAL " in line]) == stream["finals"], live
     for row in ("final latency p50", "words in finals", "WER of the finals"):
         assert any(line.strip().startswith(row) for line in proc.stdout.splitlines()), row
 
