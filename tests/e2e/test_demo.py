@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -87,7 +88,7 @@ def test_the_call_streamed_with_awss_client_is_live_and_accurate(demo_run):
     assert stream["finals"] >= 3 and stream["lost_turns"] == 0, stream
     assert stream["close"].startswith("1000:"), stream
     assert stream["latency_p50_s"] > 0 and stream["latency_p95_s"] >= stream["latency_p50_s"]
-    live = [line for line in proc.stdout.splitlines() if line.strip().startswith("[") and " ch" in line]
+    live = [line for line in proc.stdout.splitlines() if re.match(r"\s*\[\s*[\d.]+s\] ch\d ", line)]
     assert len([line for line in live if " FINAL " in line]) == stream["finals"], live
     for row in ("final latency p50", "words in finals", "WER of the finals"):
         assert any(line.strip().startswith(row) for line in proc.stdout.splitlines()), row
