@@ -2,7 +2,8 @@
 
 Starts a local AWS, builds the artifact from the bundled tiny.en model into its S3,
 deploys what can be deployed, serves the artifact as SageMaker would, replays a call
-through LCA's client logic and summarises accuracy and latency; then tears it all down.
+through LCA's client logic, streams it again through SageMaker's runtime (local) with AWS's
+own client, and compares the two transports; then tears it all down.
 """
 
 from __future__ import annotations

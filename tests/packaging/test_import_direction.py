@@ -1,6 +1,7 @@
-"""Imports point down: ``inference`` and ``builder`` are the core, ``replay``, ``demo`` and
-``client`` use them, ``bench`` uses everything, and nothing imports ``bench``. The one
-exception is ``inference.command_line`` (standard library only), which the builder reads for ``--version``.
+"""Imports point down: ``inference`` and ``builder`` are the core, ``replay``, ``demo``,
+``client`` and ``local_runtime`` use them, ``bench`` uses everything, and nothing imports ``bench``.
+The one exception is ``inference.command_line`` (standard library only), which the builder reads
+for ``--version``.
 
 Every ``import`` statement of the project's Python files is parsed (top-level and inside
 functions alike), so a lazy import cannot hide a cycle.
@@ -19,10 +20,12 @@ ALLOWED = {
     "inference": set(),  # runs alone in the container: no other project package
     "builder": set(),
     "replay": {"builder", "inference"},
-    "demo": {"builder", "inference", "replay"},
+    "demo": {"builder", "inference", "replay", "local_runtime"},
     "client": {"inference"},  # a user's application: the endpoint's constants at most
     "serving_image": set(),  # the image around the artifact: it never imports the code it serves
-    "bench": {"builder", "inference", "replay", "demo", "client"},
+    # SageMaker's runtime stands between callers and the container: it knows neither side's code
+    "local_runtime": {"builder"},
+    "bench": {"builder", "inference", "replay", "demo", "client", "local_runtime"},
     "scripts": {"builder", "inference", "replay"},
 }
 PROJECT = set(ALLOWED) - {"scripts"}

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-PACKAGES = ("builder", "inference", "replay", "demo", "client", "serving_image")
+PACKAGES = ("builder", "inference", "replay", "demo", "client", "serving_image", "local_runtime")
 
 
 def _run(argv: list[str], cwd: Path, timeout: int = 120) -> subprocess.CompletedProcess:
@@ -150,7 +150,11 @@ def _third_party_imports(package: Path) -> set[str]:
 
 # Imported only where the code says they are optional or provided by the host
 # (the SageMaker toolkits in the container, pytest's plugins never at run time).
-OPTIONAL_IMPORTS = {"sagemaker_inference", "sagemaker_huggingface_inference_toolkit", "torch", "nvidia"}
+OPTIONAL_IMPORTS = {"sagemaker_inference", "sagemaker_huggingface_inference_toolkit", "torch", "nvidia",
+                    # local_runtime's server (the demo and test extras declare them) and its caller,
+                    # which runs in the callers' environment (the clients extra)
+                    "hypercorn", "cryptography", "aws_sdk_sagemaker_runtime_http2", "smithy_aws_core",
+                    "smithy_http", "awscrt"}
 
 
 def test_the_wheel_declares_what_replay_demo_builder_and_inference_import(wheel):
