@@ -18,13 +18,16 @@ setup-lint:
 demo: setup-demo
 	.venv/bin/python -m demo
 
+# Two workers (see tests/conftest.py for how tests are grouped onto them).
+PYTEST := .venv/bin/python -m pytest -n 2
+
 # The whole suite (CI runs this), then the 15 slowest tests.
 test: setup lint
-	.venv/bin/python -m pytest --durations=15
+	$(PYTEST) --durations=15
 
 # A few minutes' worth of the suite for the edit-test loop (see tests/README.md for the markers).
 check: setup lint-python
-	.venv/bin/python -m pytest -m "$(QUICK)" -q
+	$(PYTEST) -m "$(QUICK)" -q
 
 # Lint the way terraform-aws-modules do; .pre-commit-config.yaml runs these same targets.
 lint: setup setup-lint lint-python lint-tf-fmt lint-tf-docs lint-tflint

@@ -24,6 +24,25 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(area)
 
 
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """`make test` runs two workers (pytest-xdist), each taking a whole unit at a time.
+
+    A unit is a test file, so a module's fixtures (a demo run, a built wheel) are made once, except
+    tests/terraform, one unit: its files share session fixtures (the HCL copies and their inits, the
+    local AWS). Most of that folder waits on provider processes and the local AWS while the other
+    worker's model runs use the CPU. xdist's own ``--dist loadgroup`` would say the same with
+    markers, but it renames node ids in a way pytest 9 no longer reads.
+    """
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByFileTerraformWhole(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "tests/terraform" if path.startswith("tests/terraform/") else path
+
+    return ByFileTerraformWhole(config, log)
+
+
 @pytest.fixture(scope="session")
 def model_dir() -> Path:
     path = default_model_dir()
