@@ -17,8 +17,10 @@ of float16) do not fit, so the bundle holds:
 
 from __future__ import annotations
 
+import hashlib
 import io
 import lzma
+import os
 import re
 import shutil
 import struct
@@ -137,8 +139,16 @@ def quantize_whisper(src: Path, dst: Path, quantization: str = "int8") -> None:
         shutil.copy(src / file, dst / file)
 
 
-def write_tar_xz(path: Path, root: Path) -> None:
-    """``root``'s contents as an xz tarball (``tar -xJf`` unpacks it), file order and times fixed."""
+XZ_PRESET = 6
+
+
+def write_tar_xz(path: Path, root: Path, cache: Path | None = None) -> None:
+    """``root``'s contents as an xz tarball (``tar -xJf`` unpacks it), file order and times fixed.
+
+    Compressing the runtime wheels takes minutes on two cores and the tarball is the same byte for
+    byte until its contents change, so with ``cache`` the result is kept there under the
+    uncompressed tar's SHA-256 and a later bundle of the same contents is a copy.
+    """
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
         for item in sorted(root.rglob("*")):
@@ -149,7 +159,17 @@ def write_tar_xz(path: Path, root: Path) -> None:
                     tar.addfile(info, f)
             else:
                 tar.addfile(info)
-    path.write_bytes(lzma.compress(buffer.getvalue(), preset=6))
+    if cache is None:
+        path.write_bytes(lzma.compress(buffer.getvalue(), preset=XZ_PRESET))
+        return
+    digest = hashlib.sha256(buffer.getbuffer()).hexdigest()
+    kept = cache / f"{path.name.removesuffix('.tar.xz')}-{digest}-xz{XZ_PRESET}.tar.xz"
+    if not kept.is_file():
+        cache.mkdir(parents=True, exist_ok=True)
+        partial = kept.with_name(f".{kept.name}.{os.getpid()}")
+        partial.write_bytes(lzma.compress(buffer.getvalue(), preset=XZ_PRESET))
+        partial.replace(kept)  # complete or absent, even with two builds at once
+    shutil.copyfile(kept, path)
 
 
 def tree_bytes(repo: Path = REPO) -> int:
@@ -159,25 +179,27 @@ def tree_bytes(repo: Path = REPO) -> int:
     return sum((repo / f.decode()).stat().st_size for f in listed if f and (repo / f.decode()).is_file())
 
 
-def build(out: Path, testdata: Path) -> dict[str, int]:
-    """Write ``site.tar.xz`` and ``data.tar.xz`` into ``out``; their sizes in bytes."""
+def build(out: Path, testdata: Path, cache: Path | None = None) -> dict[str, int]:
+    """Write ``site.tar.xz`` and ``data.tar.xz`` into ``out`` (compressed once per contents in
+    ``cache``, when given); their sizes in bytes."""
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         stage = Path(tmp)
         unpack_wheels(runtime_wheels(), stage / "site")
-        write_tar_xz(out / "site.tar.xz", stage / "site")
+        write_tar_xz(out / "site.tar.xz", stage / "site", cache)
         quantize_whisper(testdata / "models" / "tiny.en", stage / "data" / "testdata" / "models" / "tiny.en")
         shutil.copytree(testdata / "speech", stage / "data" / "testdata" / "speech")
-        write_tar_xz(out / "data.tar.xz", stage / "data")
+        write_tar_xz(out / "data.tar.xz", stage / "data", cache)
     return {p.name: p.stat().st_size for p in sorted(out.glob("*.tar.xz"))}
 
 
 def main(out: Path) -> int:
+    from builder.cache import cache_root
     from builder.errors import BuilderError
     from replay.clips import testdata_root
 
     try:
-        sizes = build(out, testdata_root())
+        sizes = build(out, testdata_root(), cache_root() / "gpu-bundle")
     except (OSError, ValueError, RuntimeError, BuilderError) as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 1

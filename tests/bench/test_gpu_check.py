@@ -82,3 +82,23 @@ def test_bundle_holds_everything_and_fits_one_device_call(tmp_path):
     with tarfile.open(fileobj=lzma.open(out / "data.tar.xz")) as tar:
         names = set(tar.getnames())
     assert {"testdata/models/tiny.en/model.bin", "testdata/speech/clips.json", "testdata/speech/jfk.wav"} <= names
+
+
+def test_a_bundle_of_the_same_contents_is_compressed_once(tmp_path):
+    source, cache = tmp_path / "src", tmp_path / "cache"
+    source.mkdir()
+    (source / "a.txt").write_text("the same bytes\n")
+    first, second = tmp_path / "site.tar.xz", tmp_path / "again" / "site.tar.xz"
+    second.parent.mkdir()
+    gpu_check_bundle.write_tar_xz(first, source, cache)
+    (kept,) = cache.iterdir()
+    stamp = kept.stat().st_mtime_ns
+    gpu_check_bundle.write_tar_xz(second, source, cache)
+    assert first.read_bytes() == second.read_bytes() and kept.stat().st_mtime_ns == stamp
+    with tarfile.open(fileobj=lzma.open(second)) as tar:
+        assert tar.extractfile("a.txt").read() == b"the same bytes\n"
+    (source / "a.txt").write_text("new bytes\n")
+    gpu_check_bundle.write_tar_xz(second, source, cache)
+    assert len(list(cache.iterdir())) == 2
+    with tarfile.open(fileobj=lzma.open(second)) as tar:
+        assert tar.extractfile("a.txt").read() == b"new bytes\n"
