@@ -49,13 +49,15 @@ def call(clips):
 def test_a_two_channel_call_streams_interim_and_final_results(server, call):
     """Every turn final, nothing lost, WER bounded, interims of the long turn shown before its
     final, finals never overlapping."""
-    result = asyncio.run(stream_call(ws_url(server.url), call, speed=1.5))
+    # In real time: interims are decoded only on a free worker, and a faster-than-life call on a busy
+    # machine (the suite runs two workers) can end its long turn before two decodes agree.
+    result = asyncio.run(stream_call(ws_url(server.url), call, speed=1.0))
     assert result.close_code == 1000, result.close_reason
-    figures = score(result, speed=1.5)
+    figures = score(result, speed=1.0)
     assert figures.lost_turns == 0 and figures.turns == len(call.turns)
     assert figures.wer is not None and figures.wer <= 0.25, [m.transcript for m in result.messages]
     long_turn = call.turns[0]
-    assert any(not m.is_final and m.channel == long_turn.channel and m.arrived_s * 1.5 < long_turn.end_s
+    assert any(not m.is_final and m.channel == long_turn.channel and m.arrived_s < long_turn.end_s
                for m in result.messages), "the 7 s turn shows interims while it is spoken"
     for channel in (0, 1):
         spans = [(w[1], w[2]) for m in result.messages if m.is_final and m.channel == channel for w in m.words]
