@@ -15,7 +15,7 @@ from inference.audio import SAMPLE_RATE
 from inference.config import ServingConfig
 from inference.errors import ClientError
 from inference.stream_audio import FrameDecoder
-from inference.stream_channel import COMMIT_S, MAX_UTTERANCE_S, Channel
+from inference.stream_channel import COMMIT_S, MAX_UTTERANCE_S, PRE_ROLL_S, Channel
 from inference.stream_options import DEFAULT_ENDPOINTING_MS, StreamOptions
 from replay.wer import wer
 
@@ -106,7 +106,7 @@ def test_silence_costs_nothing_and_keeps_no_audio():
     for _ in range(50):
         assert channel.feed(np.zeros(SAMPLE_RATE // 10, np.float32)) == []
         assert channel.due() is None
-    assert len(channel.audio) <= 0.4 * SAMPLE_RATE and channel.received == 5 * SAMPLE_RATE
+    assert len(channel.audio) <= PRE_ROLL_S * SAMPLE_RATE + 1 and channel.received == 5 * SAMPLE_RATE
 
 
 
@@ -195,3 +195,38 @@ def test_streamed_finals_are_as_accurate_as_lcas_on_the_same_call(transcriber):
     lca_wer = wer([" ".join(references)], [" ".join(_lca_finals(transcriber, call))])
     assert streamed.lost_turns == 0
     assert stream_wer <= lca_wer + 0.02, f"stream {stream_wer:.1%} against LCA's {lca_wer:.1%}"
+
+
+def _speak(channel: Channel, audio: np.ndarray, decide=lambda received: True, deliver=lambda received: True):
+    """Feed ``audio`` in 100 ms frames; a due final is taken once ``decide`` allows it (until then its
+    channel's decode is running) and its (empty) words land once ``deliver`` allows. The finals' audio."""
+    decoded, pending = [], None
+    for at in range(0, len(audio), SAMPLE_RATE // 10):
+        channel.feed(audio[at:at + SAMPLE_RATE // 10])
+        if pending is None and decide(channel.received):
+            pending = channel.due()
+        if pending is not None and deliver(channel.received):
+            channel.decoded(pending, [])
+            decoded.append(pending)
+            pending = None
+    return decoded
+
+
+def test_a_final_that_lands_late_leaves_the_next_utterance_whole(clips):
+    """The session decides a final only when its channel's running decode returns, and under load
+    the final lands after the next utterance has begun. The next final still decodes the audio it
+    would on an idle server (``PRE_ROLL_S`` before its first speech frame), nothing of the first final's."""
+    by_name = {c.name: c for c in clips}
+    speech = [soundfile.read(str(by_name[n].path), dtype="float32")[0] for n in ("cards-001", "goforward")]
+    audio = np.concatenate([speech[0], np.zeros(int(1.2 * SAMPLE_RATE), np.float32), speech[1],
+                            np.zeros(SAMPLE_RATE, np.float32)])
+    idle = _speak(Channel(0, endpointing_s=0.5, interim_results=False), audio)
+    assert len(idle) == 2
+    # idle, the next final starts PRE_ROLL_S before the 100 ms frame that brought its first speech frame
+    onset = idle[1].start + int(PRE_ROLL_S * SAMPLE_RATE) + SAMPLE_RATE // 10  # that frame's end, at the latest
+    late = _speak(Channel(0, endpointing_s=0.5, interim_results=False), audio,
+                  decide=lambda received: received >= onset - SAMPLE_RATE // 5,
+                  deliver=lambda received: received >= onset + SAMPLE_RATE // 3)
+    assert [(s.start, s.decoded_end) for s in late[:1]] == [(s.start, s.decoded_end) for s in idle[:1]]
+    assert late[1].decoded_end == idle[1].decoded_end
+    assert idle[1].start <= late[1].start <= idle[1].start + SAMPLE_RATE // 10
