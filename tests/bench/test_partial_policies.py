@@ -7,7 +7,8 @@ import json
 import pytest
 
 from bench import lca_workload
-from bench.partial_policies import Decoded, Policy, decode_workload, evaluate, policies, shown
+from bench.partial_policies import PREVIOUS, STATELESS, Decoded, Policy, decode_workload, evaluate, policies, shown
+from bench.word_delay import Answer, first_appearances
 from inference import handler
 from replay.clips import QUICK_CLIPS, load_clips
 from replay.lca_audio import LCA_PARAMETERS, lca_transcript
@@ -39,6 +40,37 @@ def test_words_shown_and_lost_finals_are_counted():
     assert (outcome.tally.partials, outcome.tally.phantom_partials) == (1, 0)
     lost = evaluate([_decoded(), _decoded(final=True, speech=True)], {}, Policy("gate", 0.0, min_confidence=0.9))
     assert lost.lost_finals == 1 and lost.words_shown == 0
+
+
+def test_agreement_shows_what_two_hypotheses_share_and_falls_back_without_one():
+    earlier = _decoded(found=(("Go", 0.4, 0.9), (" for", 0.9, 0.95), (" it", 1.0, 0.3)))
+    agree = Policy("agree", 0.2, agreement=PREVIOUS)
+    assert shown(_decoded(), agree, earlier) == "Go"  # "forward" is not "for": the rest waits
+    assert shown(_decoded(), agree, None) == "Go forward ten"  # no state: the hold-back
+    assert shown(_decoded(), Policy("stateless", agreement=STATELESS), None) == ""
+    gated = Policy("agree, gate", 0.2, min_confidence=0.7, agreement=PREVIOUS)
+    assert shown(_decoded(), gated, _decoded()) == ""  # all four agree; their mean probability is 0.49
+
+
+def test_evaluate_agrees_each_partial_with_the_one_before_and_times_first_appearances():
+    first = Decoded("goforward", False, 1.0, True, "Go for", (("Go", 0.4, 0.9), (" for", 0.9, 0.5)), 0.2)
+    second = Decoded("goforward", False, 2.0, True, "Go forward ten", WORDS[:3], 0.3)
+    final = Decoded("goforward", True, 2.6, False, "Go forward ten meters", (*WORDS[:3], (" meters", 2.0, 0.9)), 0.4)
+    outcome = evaluate([first, second, final], {"goforward": "go forward ten meters"},
+                       Policy("agree", 0.2, agreement=PREVIOUS))
+    # the first partial falls back to the hold-back ("Go"), the second agrees with it on "Go"
+    assert outcome.words_shown == 2 and outcome.tally.phantom_partials == 0
+    # "go" shows with the first partial (sent at 1.0 s, 0.2 s to decode), the rest with the final
+    assert outcome.delays == pytest.approx((1.2 - 0.4, 3.0 - 0.9, 3.0 - 1.5, 3.0 - 2.0))
+    assert outcome.partial_cost_s == pytest.approx(0.25)
+    stateless = evaluate([first, second, final], {}, Policy("stateless", agreement=STATELESS))
+    assert stateless.partial_cost_s == pytest.approx((0.2 + 0.5) / 2)  # the second partial costs both decodes
+
+
+def test_a_word_first_appears_where_an_answer_holds_it_in_order():
+    final = [("Go", 0.4), ("forward", 0.9), ("ten", 1.5)]
+    answers = [Answer(1.0, 0.1, "Go."), Answer(2.0, 0.1, "go forward, then"), Answer(2.6, 0.1, "Go forward ten")]
+    assert first_appearances(final, answers) == pytest.approx([0.7, 1.2, 1.2])
 
 
 @pytest.mark.slow
