@@ -90,8 +90,15 @@ class Policy:
     agreement: str | None = None  # PREVIOUS or STATELESS: agree with that hypothesis
 
 
-def policies() -> list[Policy]:
-    chosen = f"hold back 0.2 s, empty below {DEFAULT_CONFIDENCE:g} (default)"
+def default_policy(confidence: float = DEFAULT_CONFIDENCE) -> Policy:
+    """What the handler does: agree with the previous partial where it saw it, else hold back;
+    then the confidence gate."""
+    return Policy(f"agree with the {PREVIOUS}, empty below {confidence:g} (default)", HOLD_BACK_S,
+                  min_confidence=confidence or None, agreement=PREVIOUS)
+
+
+def policies(confidence: float = DEFAULT_CONFIDENCE) -> list[Policy]:
+    """The candidates, the handler's ``default_policy(confidence)`` last."""
     return [
         Policy("nothing held back"),
         Policy("hold back the last word", 0.0),
@@ -101,11 +108,12 @@ def policies() -> list[Policy]:
         Policy(f"hold back {HOLD_BACK_S:g} s, cut below 0.5", HOLD_BACK_S, prefix_probability=0.5),
         *(Policy(f"hold back {HOLD_BACK_S:g} s, empty below {c:g}", HOLD_BACK_S, min_confidence=c)
           for c in (0.6, 0.8)),
-        Policy(chosen, HOLD_BACK_S, min_confidence=DEFAULT_CONFIDENCE),
-        *(Policy(f"agree with the {PREVIOUS}" + (f", empty below {c:g}" if c else ""), HOLD_BACK_S,
-                 min_confidence=c or None, agreement=PREVIOUS) for c in (0, 0.5, 0.6, 0.7)),
+        Policy(f"hold back 0.2 s, empty below {confidence:g}", HOLD_BACK_S, min_confidence=confidence),
         *(Policy(f"agree with the {STATELESS}" + (f", empty below {c:g}" if c else ""),
-                 min_confidence=c or None, agreement=STATELESS) for c in (0, 0.6)),
+                 min_confidence=c or None, agreement=STATELESS) for c in (0, confidence)),
+        *(Policy(f"agree with the {PREVIOUS}" + (f", empty below {c:g}" if c else ""), HOLD_BACK_S,
+                 min_confidence=c or None, agreement=PREVIOUS) for c in (0, 0.5, 0.6, 0.7, 0.8) if c != confidence),
+        default_policy(confidence),
     ]
 
 
