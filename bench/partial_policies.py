@@ -36,7 +36,7 @@ import dataclasses
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +49,7 @@ from bench.phantom_rate import corpus_clips, utterances
 from bench.word_delay import Answer, first_appearances
 from inference import handler
 from inference.agreement import agreed_prefix
+from inference.config import model_partial_confidence
 from inference.cut_word import HOLD_BACK_S, below_confidence, ends_in_speech, words_to_keep
 from inference.parameters import Parameters
 from replay.clips import QUICK_CLIPS, installed_model_dir, load_clips
@@ -117,8 +118,9 @@ def policies(confidence: float = DEFAULT_CONFIDENCE) -> list[Policy]:
     ]
 
 
-def decode_workload(model_dir, clips: list) -> list[Decoded]:
-    """Our handler's answer to every LCA request for ``clips``, with word timings, nothing held back."""
+def decode_workload(model_dir, clips: list, sink: Callable[[Decoded], None] | None = None) -> list[Decoded]:
+    """Our handler's answer to every LCA request for ``clips``, with word timings, nothing held back
+    (each also handed to ``sink`` as it comes)."""
     parameters = dict(LCA_PARAMETERS, hold_back_cut_word=False, word_timestamps=True)
     model = handler.model_fn(str(model_dir))
     decoded = []
@@ -131,6 +133,8 @@ def decode_workload(model_dir, clips: list) -> list[Decoded]:
         found = tuple((w["word"], w["end"], w["probability"]) for s in body["segments"] for w in s["words"])
         decoded.append(Decoded(request.clip, request.final, request.audio_seconds,
                                ends_in_speech(invocation.request.audio), lca_transcript(body), found, took))
+        if sink:
+            sink(decoded[-1])
     return decoded
 
 
@@ -219,14 +223,20 @@ def format_outcomes(outcomes: Sequence[Outcome]) -> str:
 
 
 def load_or_decode(path: Path | None, model_dir: Path, clips: list) -> list[Decoded]:
-    """The decodes kept at ``path`` when it exists, else decoded now (and kept there)."""
+    """The decodes kept at ``path`` (JSON lines) when it exists, else decoded now and kept there
+    line by line. Of a run cut short, the utterances whose final was decoded are scored."""
     if path and path.is_file():
-        return [Decoded(**{**row, "words": tuple(tuple(w) for w in row["words"])})
-                for row in json.loads(path.read_text())]
-    decoded = decode_workload(model_dir, clips)
-    if path:
-        path.write_text(json.dumps([dataclasses.asdict(d) for d in decoded]) + "\n")
-    return decoded
+        rows = [Decoded(**{**row, "words": tuple(tuple(w) for w in row["words"])})
+                for row in map(json.loads, path.read_text().splitlines())]
+        done = {d.clip for d in rows if d.final}
+        return [d for d in rows if d.clip in done]
+    if not path:
+        return decode_workload(model_dir, clips)
+    with path.open("w") as out:
+        def keep(d: Decoded) -> None:
+            out.write(json.dumps(dataclasses.asdict(d)) + "\n")
+            out.flush()
+        return decode_workload(model_dir, clips, keep)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -247,10 +257,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a CLI: one line
         print(f"ERROR: {exc}", file=sys.stderr)
         return 1
+    scored = {d.clip for d in decoded}
+    clips = [c for c in clips if c.name in scored]
     references = {c.name: c.reference for c in clips}
     print(load_line())
     print(f"model {model_dir}: {len(clips)} utterances, {sum(not d.final for d in decoded)} partial requests")
-    print(format_outcomes([evaluate(decoded, references, p) for p in policies()]))
+    print(format_outcomes([evaluate(decoded, references, p) for p in policies(model_partial_confidence(model_dir))]))
     wer, low, high = finals_wer(decoded, references)
     print(f"WER of the finals: {100 * wer:.2f} % (95 % interval {100 * low:.2f}-{100 * high:.2f} %)")
     return 0

@@ -80,7 +80,9 @@ def model_fn(model_dir: str | Path) -> Transcriber:
 
 
 def load_transcriber(model_dir: str | Path, config: ServingConfig) -> Transcriber:
-    """``model_fn`` with an explicit configuration (the local server's way)."""
+    """``model_fn`` with an explicit configuration (the local server's way); defaults that
+    depend on the model are filled in here."""
+    config = config.for_model(model_dir)
     transcriber = Transcriber(load_model(model_dir, config), config)
     _loaded[:] = [config]
     return transcriber

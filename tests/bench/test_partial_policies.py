@@ -21,6 +21,7 @@ from bench.partial_policies import (
 )
 from bench.word_delay import Answer, first_appearances
 from inference import handler
+from inference.config import model_partial_confidence
 from replay.clips import QUICK_CLIPS, load_clips
 from replay.lca_audio import LCA_PARAMETERS, lca_transcript
 from replay.phantoms import words
@@ -90,8 +91,8 @@ def test_the_default_policy_is_what_the_handler_answers(model_dir):
     clips = load_clips(QUICK_CLIPS)
     decoded = decode_workload(model_dir, clips)
     transcriber = handler.model_fn(str(model_dir))
-    default = default_policy()
-    assert policies()[-1] == default
+    default = default_policy(model_partial_confidence(model_dir))
+    assert policies(default.min_confidence)[-1] == default
     requests = lca_workload.lca_workload(clips, dict(LCA_PARAMETERS))
     assert len(requests) == len(decoded)
     held = agreed = 0
