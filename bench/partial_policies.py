@@ -223,20 +223,24 @@ def format_outcomes(outcomes: Sequence[Outcome]) -> str:
 
 
 def load_or_decode(path: Path | None, model_dir: Path, clips: list) -> list[Decoded]:
-    """The decodes kept at ``path`` (JSON lines) when it exists, else decoded now and kept there
-    line by line. Of a run cut short, the utterances whose final was decoded are scored."""
-    if path and path.is_file():
-        rows = [Decoded(**{**row, "words": tuple(tuple(w) for w in row["words"])})
-                for row in map(json.loads, path.read_text().splitlines())]
-        done = {d.clip for d in rows if d.final}
-        return [d for d in rows if d.clip in done]
+    """The decodes of ``clips``: those of utterances kept whole at ``path`` (JSON lines) read
+    back, the others decoded now and kept there line by line (so a run cut short resumes)."""
     if not path:
         return decode_workload(model_dir, clips)
+    rows = [Decoded(**{**row, "words": tuple(tuple(w) for w in row["words"])})
+            for row in map(json.loads, path.read_text().splitlines())] if path.is_file() else []
+    done = {d.clip for d in rows if d.final}
+    rows = [d for d in rows if d.clip in done]
     with path.open("w") as out:
         def keep(d: Decoded) -> None:
             out.write(json.dumps(dataclasses.asdict(d)) + "\n")
             out.flush()
-        return decode_workload(model_dir, clips, keep)
+        for d in rows:
+            keep(d)
+        todo = [c for c in clips if c.name not in done]
+        rows += decode_workload(model_dir, todo, keep) if todo else []
+    order = {c.name: i for i, c in enumerate(clips)}
+    return sorted((d for d in rows if d.clip in order), key=lambda d: order[d.clip])  # stable: requests stay in order
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -257,8 +261,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a CLI: one line
         print(f"ERROR: {exc}", file=sys.stderr)
         return 1
-    scored = {d.clip for d in decoded}
-    clips = [c for c in clips if c.name in scored]
     references = {c.name: c.reference for c in clips}
     print(load_line())
     print(f"model {model_dir}: {len(clips)} utterances, {sum(not d.final for d in decoded)} partial requests")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -108,3 +109,30 @@ def test_the_default_policy_is_what_the_handler_answers(model_dir):
         agreed += d.ends_in_speech and previous is not None
         earlier.append(d)
     assert held >= 3 and agreed >= 2  # the policy changed real answers, and the handler agreed each time
+
+
+def test_kept_decodes_are_read_back_and_a_cut_run_resumes(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from bench import partial_policies
+
+    kept = tmp_path / "decoded.jsonl"
+    whole, cut = _decoded(final=True, speech=False), Decoded("jfk", False, 1.0, True, "And", (("And", 0.5, 0.9),))
+    kept.write_text("".join(json.dumps(dataclasses.asdict(d)) + "\n" for d in (_decoded(), whole, cut)))
+    asked = []
+
+    def decode(model_dir, clips, sink):
+        asked.extend(c.name for c in clips)
+        fresh = [cut, Decoded("jfk", True, 1.6, False, "And so", (("And", 0.5, 0.9), (" so", 0.9, 0.9)))]
+        for d in fresh:
+            sink(d)
+        return fresh
+
+    monkeypatch.setattr(partial_policies, "decode_workload", decode)
+    clips = [SimpleNamespace(name="jfk"), SimpleNamespace(name="goforward")]
+    got = partial_policies.load_or_decode(kept, tmp_path, clips)
+    assert asked == ["jfk"]  # only the utterance the cut run left without its final
+    assert [(d.clip, d.final) for d in got] == [("jfk", False), ("jfk", True), ("goforward", False),
+                                                ("goforward", True)]
+    assert len(kept.read_text().splitlines()) == 4
+    assert partial_policies.load_or_decode(kept, tmp_path, clips[1:]) == [_decoded(), whole]
