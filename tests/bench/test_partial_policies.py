@@ -75,6 +75,7 @@ def test_evaluate_agrees_each_partial_with_the_one_before_and_times_first_appear
     assert outcome.words_shown == 2 and outcome.tally.phantom_partials == 0
     # "go" shows with the first partial (sent at 1.0 s, 0.2 s to decode), the rest with the final
     assert outcome.delays == pytest.approx((1.2 - 0.4, 3.0 - 0.9, 3.0 - 1.5, 3.0 - 2.0))
+    assert outcome.cut_delays == pytest.approx((1.0 - 0.4, 2.6 - 0.9, 2.6 - 1.5, 2.6 - 2.0))
     assert outcome.partial_cost_s == pytest.approx(0.25)
     stateless = evaluate([first, second, final], {}, Policy("stateless", agreement=STATELESS))
     assert stateless.partial_cost_s == pytest.approx((0.2 + 0.5) / 2)  # the second partial costs both decodes
