@@ -1,6 +1,6 @@
 """WER with 95 % bootstrap intervals on the larger corpus, per source and pooled: ours vs the original.
 
-    python -m bench.corpus_wer [--every N] [--json PATH]
+    python -m bench.corpus_wer [--every N] [--model-dir DIR] [--json PATH]
 
 The corpus is ``scripts/fetch_speech_corpus.py``'s: Asterisk's IVR prompts (one voice),
 the Montreal Forced Aligner's test speech (7 speakers) and a LibriVox sonnet (one reader).
@@ -172,11 +172,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--every", type=int, default=1,
                         help="take every N-th utterance of each source (quicker runs)")
     parser.add_argument("--json", type=Path, help="also write the figures and texts here")
+    parser.add_argument("--model-dir", type=Path, default=None, help="default: the bundled tiny.en")
     args = parser.parse_args(argv)
     if args.every < 1:
         parser.error("--every must be at least 1")
+    if args.model_dir and not (args.model_dir / "model.bin").is_file():
+        parser.error(f"--model-dir {args.model_dir} holds no model.bin")
     try:
-        results = measure(load_corpus(args.every), installed_model_dir())
+        model_dir = args.model_dir or installed_model_dir()
+        print(f"model {model_dir}", file=sys.stderr)
+        results = measure(load_corpus(args.every), model_dir)
     except Exception as exc:  # a CLI: one line
         print(f"ERROR: {exc}", file=sys.stderr)
         return 1

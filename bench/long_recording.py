@@ -1,6 +1,7 @@
 """A whole recorded call: real-time factor, WER and peak memory, ours vs faster-whisper's plain transcribe.
 
-    python -m bench.long_recording [--minutes 10] [--pipelines sequential,batched] [--batch-size 8] [--json PATH]
+    python -m bench.long_recording [--minutes 10] [--pipelines sequential,batched] [--batch-size 8]
+                                   [--model-dir DIR] [--json PATH]
 
 The recording is the corpus's two-channel 8 kHz calls (``scripts/fetch_speech_corpus.py``)
 end to end, alternating their sources, until it lasts ``--minutes``: real speech with a
@@ -79,9 +80,8 @@ def reference_text(call: Call) -> str:
     return " ".join(t.reference for t in sorted(call.turns, key=lambda t: t.start_s))
 
 
-def run_worker(config: str, path: Path, batch_size: int) -> dict:
+def run_worker(config: str, path: Path, batch_size: int, model_dir: Path) -> dict:
     """One configuration, in this process: its transcript, seconds and peak memory."""
-    model_dir = installed_model_dir()
     if config == "baseline":
         from faster_whisper import WhisperModel, decode_audio
 
@@ -108,7 +108,7 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
 
 
-def measure(minutes: float, pipelines: Sequence[str], batch_size: int) -> dict:
+def measure(minutes: float, pipelines: Sequence[str], batch_size: int, model_dir: Path) -> dict:
     call = recording(minutes)
     reference = reference_text(call)
     results = {}
@@ -116,7 +116,7 @@ def measure(minutes: float, pipelines: Sequence[str], batch_size: int) -> dict:
         path = write_call_wav(call, Path(tmp) / "recording.wav")
         for config in ("baseline", *(p + vad for p in pipelines for vad in ("", NO_VAD))):
             out = subprocess.run([sys.executable, "-m", "bench.long_recording", "--worker", config, "--recording",
-                                  str(path), "--batch-size", str(batch_size)],
+                                  str(path), "--batch-size", str(batch_size), "--model-dir", str(model_dir)],
                                  capture_output=True, text=True, check=False)
             if out.returncode:
                 raise RuntimeError(f"{config} failed: {out.stderr.strip().splitlines()[-1:]}")
@@ -147,17 +147,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--pipelines", default="sequential,batched", help="ours, comma-separated (default both)")
     parser.add_argument("--batch-size", type=int, default=8, help="WHISPER_BATCH_SIZE for batched (default 8)")
     parser.add_argument("--json", help="also write the figures here")
+    parser.add_argument("--model-dir", type=Path, default=None, help="default: the bundled tiny.en")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--recording", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     pipelines = [p for p in args.pipelines.split(",") if p]
     if args.minutes <= 0 or args.batch_size < 1 or not set(pipelines) <= {"sequential", "batched"}:
         parser.error("--minutes must be positive, --batch-size at least 1, --pipelines sequential and/or batched")
+    if args.model_dir and not (args.model_dir / "model.bin").is_file():
+        parser.error(f"--model-dir {args.model_dir} holds no model.bin")
     if args.worker:
-        print(json.dumps(run_worker(args.worker, args.recording, args.batch_size)))
+        model_dir = args.model_dir or installed_model_dir()
+        print(json.dumps(run_worker(args.worker, args.recording, args.batch_size, model_dir)))
         return 0
     try:
-        results = measure(args.minutes, pipelines, args.batch_size)
+        results = measure(args.minutes, pipelines, args.batch_size, args.model_dir or installed_model_dir())
     except Exception as exc:  # a CLI: one line
         print(f"ERROR: {exc}", file=sys.stderr)
         return 1

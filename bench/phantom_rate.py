@@ -1,6 +1,7 @@
 """Phantom words and lost finals on LCA's request stream: ours vs LCA's original handler, one run.
 
-    python -m bench.phantom_rate [--quick | --clips a,b | --corpus N] [--ours MODULE] [--json PATH]
+    python -m bench.phantom_rate [--quick | --clips a,b | --corpus N] [--ours MODULE] [--model-dir DIR]
+                                 [--json PATH]
 
 Every clip becomes LCA's partials (the growing utterance, once a second) and its final
 (``bench.lca_workload``): the 12 clips by default, or every Nth utterance of each source of
@@ -17,6 +18,7 @@ import json
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
+from pathlib import Path
 
 from bench import lca_workload, original_handler
 from bench.corpus_wer import load_corpus
@@ -101,13 +103,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--corpus", type=int, metavar="N", help="every Nth utterance of each corpus source instead")
     parser.add_argument("--ours", default=OURS_MODULE, metavar="MODULE", help="the hook module measured as ours")
     parser.add_argument("--json", help="also write the figures here")
+    parser.add_argument("--model-dir", type=Path, default=None, help="default: the bundled tiny.en")
     args = parser.parse_args(argv)
+    if args.model_dir and not (args.model_dir / "model.bin").is_file():
+        parser.error(f"--model-dir {args.model_dir} holds no model.bin")
     if args.corpus is not None and (args.corpus < 1 or args.quick or args.clips):
         parser.error("--corpus takes a positive N and excludes --quick and --clips")
     try:
         names = QUICK_CLIPS if args.quick else (tuple(args.clips.split(",")) if args.clips else None)
         clips = corpus_clips(args.corpus) if args.corpus else load_clips(names)
-        results = measure(installed_model_dir(), clips, args.ours)
+        results = measure(args.model_dir or installed_model_dir(), clips, args.ours)
     except Exception as exc:  # a CLI: one line
         print(f"ERROR: {exc}", file=sys.stderr)
         return 1

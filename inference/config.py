@@ -8,9 +8,12 @@ one table, and a test checks that table against :data:`VARIABLES`.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 PIPELINES = ("auto", "sequential", "batched")  # WHISPER_PIPELINE's values (long_audio.py runs them)
 # name -> the ServingConfig field it sets (the README's table lists exactly these)
@@ -48,6 +51,15 @@ VARIABLES = {
     "WHISPER_S3_READ_TIMEOUT_S": "s3_read_timeout_s",
     "WHISPER_S3_MAX_ATTEMPTS": "s3_max_attempts",
 }
+# WHISPER_MIN_PARTIAL_CONFIDENCE's default per model, measured with bench.partial_policies on
+# LCA's partials of the whole speech corpus (bench/RESULTS.md). A model is known by the sha256
+# of its CTranslate2 config.json, the Hugging Face Hub's file that builder/pins.json pins too;
+# any other model gets PARTIAL_CONFIDENCE.
+PARTIAL_CONFIDENCE = 0.7
+PARTIAL_CONFIDENCE_BY_MODEL = {
+    "14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5": 0.7,  # tiny.en
+    "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a": 0.8,  # base
+}
 
 
 @dataclass(frozen=True)
@@ -84,8 +96,9 @@ class ServingConfig:
     max_payload_bytes: int = 6 * 1024 * 1024  # SageMaker real-time's request limit; async allows 1 GB
     pipeline: str = "auto"  # recordings (over a minute): batched on a GPU, sequential on CPU
     batch_size: int = 8
-    # the default of the request parameter: LCA cannot send it, so a deployment sets it here
-    min_partial_confidence: float = 0.7
+    # the default of the request parameter: LCA cannot send it, so a deployment sets it here;
+    # None: the model's measured default (for_model)
+    min_partial_confidence: float | None = None
     # streaming sessions (stream_route.py)
     max_streams: int = 4  # streaming sessions at once; each decodes about once a second while its caller speaks
     stream_idle_s: float = 10.0  # Deepgram's: no audio and no KeepAlive for this long closes the stream
@@ -150,8 +163,6 @@ class ServingConfig:
         Raises:
             ValueError: the compute type is not supported on the device.
         """
-        import dataclasses
-
         import ctranslate2
 
         device = self.device
@@ -165,10 +176,30 @@ class ServingConfig:
         return dataclasses.replace(self, device=device, compute_type=compute_type,
                                    cpu_threads=self.cpu_threads or _cores())
 
+    def for_model(self, model_dir: str | Path) -> ServingConfig:
+        """This configuration with the defaults that depend on the model in ``model_dir`` filled in."""
+        if self.min_partial_confidence is not None:
+            return self
+        return dataclasses.replace(self, min_partial_confidence=model_partial_confidence(model_dir))
+
+    @property
+    def partial_confidence(self) -> float:
+        """``min_partial_confidence``, or the default for models not measured when no model is known."""
+        return PARTIAL_CONFIDENCE if self.min_partial_confidence is None else self.min_partial_confidence
+
     @property
     def margin_frames(self) -> int | None:
         """The short encoder window's margin in 10 ms frames, or None for the fixed 30 s window."""
         return round(self.window_margin_s * 100) if self.short_window else None
+
+
+def model_partial_confidence(model_dir: str | Path) -> float:
+    """The measured ``min_partial_confidence`` default of the model in ``model_dir``."""
+    try:
+        digest = hashlib.sha256((Path(model_dir) / "config.json").read_bytes()).hexdigest()
+    except OSError:
+        return PARTIAL_CONFIDENCE
+    return PARTIAL_CONFIDENCE_BY_MODEL.get(digest, PARTIAL_CONFIDENCE)
 
 
 def _cores() -> int:

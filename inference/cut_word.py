@@ -1,4 +1,5 @@
-"""Hold back the word an utterance's cut splits, and say nothing when the rest is unsure.
+"""What a live partial shows: the words two growing partials agree on, else all but the
+cut word; and nothing when those words are unsure.
 
 LCA re-sends a growing utterance about once a second while someone speaks, so most
 partials end in the middle of a word. Whisper then guesses at the half-said word ("10
@@ -13,6 +14,11 @@ unlikely by the model's own measure: when their geometric-mean probability is be
 request's ``min_partial_confidence``, the answer is empty. LCA shows nothing new for an
 empty partial (the last one stays on screen), and the final says it all.
 
+Where the utterance's previous partial reached this instance, its hypothesis is remembered
+(:mod:`.partial_memory`) and the partial shows only the words both hypotheses agree on
+(LocalAgreement-2, :mod:`.agreement`) instead of the hold-back: a guess at a half-said
+word rarely survives a second more of audio. The confidence gate applies to either.
+
 "Ends in speech" is Silero VAD's (the model faster-whisper ships) speech probability over
 the last frames of the audio. A final ends in LCA's hang-over silence (300-600 ms), far
 longer than those frames, so finals keep every word and are never left empty.
@@ -25,6 +31,8 @@ import math
 
 import numpy as np
 from faster_whisper.vad import get_vad_model
+
+from .agreement import agreed_prefix
 
 # Silero's settings, shared with the streaming session's endpointing (stream_channel.py)
 VAD_FRAME = 512  # Silero's frame at 16 kHz: 32 ms
@@ -78,6 +86,17 @@ def words_to_keep(ends: list[float], cut_s: float, hold_back_s: float = HOLD_BAC
     return keep
 
 
+def hypothesis(segments: list) -> list[str]:
+    """The words of ``segments`` (word timings on), as agreement compares them."""
+    return [w.word for s in segments for w in (s.words or [])]
+
+
+def agree(segments: list, previous: list[str] | tuple[str, ...], decode) -> list:
+    """``segments`` cut to the words the ``previous`` hypothesis has in the same places
+    (word timings needed; ``decode`` as for :func:`hold_back`)."""
+    return _first_words(segments, agreed_prefix(previous, hypothesis(segments)), decode)
+
+
 def hold_back(segments: list, decode, cut_s: float) -> list:
     """``segments`` without the words that end within ``HOLD_BACK_S`` of the cut at ``cut_s``,
     and without the last word in any case.
@@ -89,7 +108,11 @@ def hold_back(segments: list, decode, cut_s: float) -> list:
     words = [w for s in segments for w in (s.words or [])]
     if not words:
         return _without_last_text_word(segments, decode)
-    keep = words_to_keep([w.end for w in words], cut_s)
+    return _first_words(segments, words_to_keep([w.end for w in words], cut_s), decode)
+
+
+def _first_words(segments: list, keep: int, decode) -> list:
+    """The first ``keep`` words of ``segments``, segments trimmed to match."""
     out = []
     for segment in segments:
         if keep <= 0:

@@ -37,6 +37,7 @@ from .errors import ClientError
 from .formats import Prediction
 from .model import load_model
 from .parameters import RECORDING_DEFAULTS, Parameters
+from .partial_memory import PartialMemory
 from .recording import transcribe_channels
 from .transcribe import LONG_AUDIO_S, transcribe
 
@@ -47,10 +48,12 @@ JSON = "application/json"
 
 @dataclass
 class Transcriber:
-    """What ``model_fn`` returns: the loaded model and the configuration it serves with."""
+    """What ``model_fn`` returns: the loaded model, the configuration it serves with, and the
+    live utterances' last hypotheses (for agreement across LCA's growing partials)."""
 
     model: WhisperModel
     config: ServingConfig
+    memory: PartialMemory = field(default_factory=PartialMemory)
 
 
 @dataclass
@@ -77,7 +80,9 @@ def model_fn(model_dir: str | Path) -> Transcriber:
 
 
 def load_transcriber(model_dir: str | Path, config: ServingConfig) -> Transcriber:
-    """``model_fn`` with an explicit configuration (the local server's way)."""
+    """``model_fn`` with an explicit configuration (the local server's way); defaults that
+    depend on the model are filled in here."""
+    config = config.for_model(model_dir)
     transcriber = Transcriber(load_model(model_dir, config), config)
     _loaded[:] = [config]
     return transcriber
@@ -112,8 +117,12 @@ def predict_fn(input_data: Invocation, model: Transcriber) -> Prediction:
     params = input_data.parameters
     # every format but LCA's own JSON is rendered from the segments: decode them in any case
     run = dataclasses.replace(params, include_segments=True)
-    how = transcribe_channels if params.channels == "separate" else transcribe
-    body = how(model.model, input_data.request, run, model.config, input_data.cancelled, input_data.received)
+    if params.channels == "separate":
+        body = transcribe_channels(model.model, input_data.request, run, model.config, input_data.cancelled,
+                                   input_data.received)
+    else:
+        body = transcribe(model.model, input_data.request, run, model.config, input_data.cancelled,
+                          input_data.received, model.memory)
     return Prediction(body, params.response_format, params.task, params.include_segments)
 
 

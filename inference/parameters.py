@@ -84,7 +84,7 @@ class Parameters:
     return_no_speech_prob: bool = False
     include_segments: bool = True
     hold_back_cut_word: bool = True
-    min_partial_confidence: float = _DEFAULT.min_partial_confidence
+    min_partial_confidence: float = _DEFAULT.partial_confidence
     response_format: str | None = None
     channels: str = "mix"
     channel_names: tuple[str, ...] | None = None
@@ -110,7 +110,7 @@ class Parameters:
                 values[key] = _VALIDATORS[key](key, value)
             elif key in known and key in _NULLABLE:
                 values[key] = None
-        values.setdefault("min_partial_confidence", config.min_partial_confidence)
+        values.setdefault("min_partial_confidence", config.partial_confidence)
         limit = config.max_temperatures
         if isinstance(values.get("temperature"), tuple) and len(values["temperature"]) > limit:
             # each temperature may decode every window again: the list multiplies the work

@@ -89,7 +89,7 @@ class ServerState:
     def __init__(self, model_dir: Path, config: ServingConfig,
                  load: Callable[[Path, ServingConfig], handler.Transcriber] = handler.load_transcriber) -> None:
         self.model_dir = model_dir
-        self.config = config
+        self.config = config.for_model(model_dir)
         self.transcriber: handler.Transcriber | None = None
         self.load_error: str | None = None
         self.executor = ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="whisper")

@@ -18,9 +18,12 @@ hands the words back. No model here, so every rule is testable on its own:
   them is dropped, so a 30-minute call costs what a 30-second one does. One that reaches
   ``MAX_UTTERANCE_S`` with nothing agreed is final whole.
 * A final never takes back a word already final: each final covers only audio after the
-  previous one.
-* Silence before speech is dropped as it arrives (but ``PRE_ROLL_S``), so a quiet channel
-  costs no decoding.
+  previous one, and drops only the audio it decoded.
+* Silence before speech is dropped as it arrives (but ``PRE_ROLL_S`` before the first speech
+  frame), so a quiet channel costs no decoding. The same cut is made when a final lands: the
+  session decides a final only when its channel has no decode running, and under load it
+  lands seconds after the endpoint, when the next utterance may have begun; the next final
+  then decodes the same audio as on an idle server.
 """
 
 from __future__ import annotations
@@ -37,7 +40,11 @@ from .cut_word import SPEECH_PROBABILITY, VAD_CONTEXT_FRAMES, VAD_FRAME, below_c
 STEP_S = 1.0  # new audio between two interim decodes: LCA's partial rhythm
 COMMIT_S = 15.0  # an utterance this long commits its agreed words and is trimmed behind them
 MAX_UTTERANCE_S = 28.0  # one still this long (no agreement yet) is final whole: Whisper's window is 30 s
-PRE_ROLL_S = 0.3  # audio kept before the first speech frame: Whisper needs the word's onset
+# Audio kept before the first speech frame. Silero's probability crosses its threshold a few
+# frames into a soft onset ("and so", "four queen"), so the word's start lies before that frame:
+# with 0.3 s, the benchmark's calls lost or misheard such first words (finals 9.0 % WER, LCA's
+# 4.1 %); 0.7 s gave 7.0 % there and 4.4 % against 4.8 % on the corpus (bench/RESULTS.md).
+PRE_ROLL_S = 0.7
 TAIL_S = 0.3  # audio a final keeps after its last speech frame: silence beyond invites "Thank you."
 
 
@@ -87,6 +94,11 @@ class Snapshot:
     speech_final: bool = False
     from_finalize: bool = False
 
+    @property
+    def decoded_end(self) -> int:
+        """The stream sample after the last one decoded (a final's audio stops short of ``end``)."""
+        return self.start + len(self.audio)
+
 
 class _Vad:
     """Silero over a stream: a speech flag for each whole 32 ms frame as it completes."""
@@ -130,6 +142,7 @@ class Channel:
     _vad: _Vad = field(default_factory=_Vad)
     _last_speech_frame: int = -1
     _silent_frames: int = 0
+    _runs: list[list[int]] = field(default_factory=list)  # [first, last] frames of the speech runs kept
 
     # -- audio in ------------------------------------------------------------------------------
     def feed(self, samples: np.ndarray) -> list:
@@ -139,9 +152,12 @@ class Channel:
         self.received += len(samples)
         first = self._vad.frames
         for frame, speech in enumerate(self._vad.feed(samples), first):
-            if speech and self._last_speech_frame != frame - 1 and self.vad_events:  # an onset
-                events.append(SpeechStarted(self.index, frame * VAD_FRAME / SAMPLE_RATE))
+            if speech and self._last_speech_frame != frame - 1:  # an onset
+                self._runs.append([frame, frame])
+                if self.vad_events:
+                    events.append(SpeechStarted(self.index, frame * VAD_FRAME / SAMPLE_RATE))
             if speech:
+                self._runs[-1][1] = frame
                 self._last_speech_frame, self._silent_frames = frame, 0
             else:
                 self._silent_frames += 1
@@ -197,7 +213,7 @@ class Channel:
         if snap.start != self.offset:  # a final moved the utterance on meanwhile: stale hypothesis
             return []
         if snap.final:
-            return [self._finish(words, snap.end, snap.speech_final, snap.from_finalize)]
+            return [self._finish(words, snap.decoded_end, snap.speech_final, snap.from_finalize)]
         agreed = agreed_prefix([w.text for w in self.previous], [w.text for w in words])
         self.previous = list(words)
         if len(snap.audio) >= COMMIT_S * SAMPLE_RATE and agreed:
@@ -220,9 +236,11 @@ class Channel:
         return Transcript(self.index, tuple(words), True, False, start, words[-1].end)
 
     def _finish(self, words: list[Word], end: int, speech_final: bool, from_finalize: bool) -> Transcript:
-        """The utterance's final: everything decoded up to ``end``, which the utterance then drops."""
+        """The utterance's final: everything decoded up to ``end``, which the utterance then drops,
+        with the silence after it (but ``PRE_ROLL_S`` before the next utterance's first speech frame)."""
         start = self.offset / SAMPLE_RATE
         self._drop_before(end)
+        self._drop_silence()
         self.previous = []
         self._remember(words)
         return Transcript(self.index, tuple(words), True, speech_final, start, end / SAMPLE_RATE, from_finalize)
@@ -232,9 +250,16 @@ class Channel:
         if words:
             self.last_word_end = words[-1].end
 
+    def _drop_silence(self) -> None:
+        """After a final: forget the audio more than ``PRE_ROLL_S`` before the first speech frame
+        kept (before the last sample, while the audio kept has none), as ``feed`` does as it goes."""
+        speech = next((max(first * VAD_FRAME, self.offset) for first, _ in self._runs), self.received)
+        self._drop_before(speech - int(PRE_ROLL_S * SAMPLE_RATE))
+
     def _drop_before(self, sample: int) -> None:
         """Forget the audio before stream sample ``sample`` (never audio not yet received)."""
         drop = min(max(sample - self.offset, 0), len(self.audio))
         if drop:
             self.audio = self.audio[drop:]
             self.offset += drop
+            self._runs = [run for run in self._runs if (run[1] + 1) * VAD_FRAME > self.offset]

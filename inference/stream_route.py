@@ -148,7 +148,7 @@ class Session:
         endpointing = None if options.endpointing_ms is None else options.endpointing_ms / 1000
         utterance_end = None if options.utterance_end_ms is None else options.utterance_end_ms / 1000
         self.channels = [Channel(i, endpointing, options.interim_results, utterance_end, options.vad_events,
-                                 self.config.min_partial_confidence) for i in range(options.transcribed_channels)]
+                                 self.config.partial_confidence) for i in range(options.transcribed_channels)]
         self.frames = FrameDecoder(options)
         self.decoding: dict[int, asyncio.Task] = {}
         self.cancelled = threading.Event()  # stops this session's decodes at their next step

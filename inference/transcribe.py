@@ -18,11 +18,12 @@ from faster_whisper import WhisperModel
 
 from .codecs import DecodedRequest
 from .config import ServingConfig
-from .cut_word import ends_in_speech, hold_back, unsure
+from .cut_word import agree, ends_in_speech, hold_back, hypothesis, unsure
 from .errors import ClientError, Overloaded
 from .long_audio import pipeline_for, transcribe_blocks
 from .model import CONTEXT_TOKENS, MAX_PROMPT_TOKENS, RequestScope, prompt_tokens, request_scope
 from .parameters import Parameters
+from .partial_memory import PartialMemory
 
 logger = logging.getLogger(__name__)
 
@@ -45,11 +46,14 @@ _WORD = re.compile(r"[\w']+")
 
 def transcribe(model: WhisperModel, request: DecodedRequest, params: Parameters,
                config: ServingConfig | None = None, cancelled: threading.Event | None = None,
-               received: float | None = None) -> dict:
+               received: float | None = None, memory: PartialMemory | None = None) -> dict:
     """Transcribe ``request.audio`` within ``config``'s decoding budget; the response body as a dict.
 
     The budget counts from ``received`` (when the request was admitted; default now), so
     time spent waiting for a worker counts too and every answer leaves within it.
+    ``memory`` holds the live utterances' last hypotheses: a partial agrees with its
+    previous one where it is there (``cut_word``). Finals leave it alone: they answer in
+    full, and what their utterance left ages out of the bounded memory.
 
     Raises:
         ClientError: prompt and hotwords too long for the decoder (400), the budget ran
@@ -74,12 +78,27 @@ def transcribe(model: WhisperModel, request: DecodedRequest, params: Parameters,
                     "lost the speech" if not segments else "looped", request.seconds)
         scope.margin_frames = None  # same deadline: the retry spends what is left of the budget
         segments, info = _run(model, request, decoding, scope)
-    if cut and segments:
-        segments = hold_back(segments, model.hf_tokenizer.decode, request.seconds)
-        if unsure(segments, params.min_partial_confidence):
-            logger.debug("unsure partial of %.1f s left empty", request.seconds)
-            segments = []
+    if cut:
+        segments = _live_words(model, request, segments, params, memory)
     return build_response(segments, info.language, request.seconds, params)
+
+
+def _live_words(model: WhisperModel, request: DecodedRequest, segments: list, params: Parameters,
+                memory: PartialMemory | None) -> list:
+    """A partial's segments cut to what LCA should show live (``cut_word``'s policy)."""
+    previous = memory.previous(request.audio) if memory is not None else None
+    if memory is not None:
+        memory.remember(request.audio, hypothesis(segments))
+    if not segments:
+        return segments
+    if previous is not None:
+        segments = agree(segments, previous, model.hf_tokenizer.decode)
+    else:
+        segments = hold_back(segments, model.hf_tokenizer.decode, request.seconds)
+    if unsure(segments, params.min_partial_confidence):
+        logger.debug("unsure partial of %.1f s left empty", request.seconds)
+        return []
+    return segments
 
 
 def check_prompt(model: WhisperModel, params: Parameters) -> None:

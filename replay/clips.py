@@ -44,6 +44,11 @@ def default_model_dir() -> Path:
     return testdata_root() / "models" / "tiny.en"
 
 
+def base_model_dir() -> Path:
+    """faster-whisper base (multilingual, 74 M parameters): the second model ``scripts/setup.sh test`` installs."""
+    return testdata_root() / "models" / "base"
+
+
 def telephone_clip(path: Path) -> np.ndarray:
     """A 16 kHz mono clip brought down to the 8 kHz telephone band a call carries.
 

@@ -62,12 +62,15 @@ async def stream_call(url: str, call: Call, speed: float = 1.0, query: dict | No
                 received(result, raw, time.monotonic() - started)
 
         reader = asyncio.ensure_future(receive())
-        for index, at in enumerate(range(0, len(call.audio), frame)):
-            await ws.send(call.audio[at:at + frame].astype("<i2").tobytes())
-            delay = started + (index + 1) * FRAME_S / speed - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-        await ws.send(json.dumps({"type": "CloseStream"}))
+        try:
+            for index, at in enumerate(range(0, len(call.audio), frame)):
+                await ws.send(call.audio[at:at + frame].astype("<i2").tobytes())
+                delay = started + (index + 1) * FRAME_S / speed - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            await ws.send(json.dumps({"type": "CloseStream"}))
+        except websockets.ConnectionClosed:
+            pass  # the server closed first (overloaded, say): its close code and reason are the result
         try:
             await reader
         except websockets.ConnectionClosed:

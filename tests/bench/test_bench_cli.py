@@ -7,7 +7,15 @@ import argparse
 
 import pytest
 
-from bench import builder_upload, capacity, inference_latency, partial_policies
+from bench import (
+    builder_upload,
+    capacity,
+    corpus_wer,
+    inference_latency,
+    long_recording,
+    partial_policies,
+    phantom_rate,
+)
 from bench.__main__ import main as bench_main
 
 
@@ -24,6 +32,9 @@ from bench.__main__ import main as bench_main
     (builder_upload.main, ["--reps", "0"]),
     (partial_policies.main, ["--corpus", "0"]),
     (partial_policies.main, ["--model-dir", "/nonexistent"]),
+    (corpus_wer.main, ["--model-dir", "/nonexistent"]),
+    (phantom_rate.main, ["--model-dir", "/nonexistent"]),
+    (long_recording.main, ["--model-dir", "/nonexistent"]),
 ])
 def test_usage_errors_exit_2(main, argv, clips, capsys):
     try:

@@ -170,3 +170,12 @@ def test_hf_repo_with_a_branch_records_the_resolved_commit(tmp_path, hf_cache, h
                      env={"HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(hf_cache), "HF_HOME": str(tmp_path / "hf")})
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["model"]["revision"] == TINY_EN.revision
+
+
+def test_base_from_setup_carries_the_pinned_hub_bytes(base_dir):
+    from builder.fetch import verify_files
+    from builder.models import model_spec
+
+    pinned = model_spec("base").files
+    assert set(pinned) == {"config.json", "model.bin", "tokenizer.json", "vocabulary.txt"}
+    verify_files(base_dir, pinned, {})  # raises on any size or sha256 that differs

@@ -97,3 +97,20 @@ def test_bad_values_name_the_variable(env, message):
 def test_unsupported_compute_type_is_refused_at_load():
     with pytest.raises(ValueError, match="not supported on cpu"):
         ServingConfig.from_env({"WHISPER_DEVICE": "cpu", "WHISPER_COMPUTE_TYPE": "float64"}).resolved()
+
+
+def test_the_partial_confidence_default_is_the_models_own(model_dir, base_dir, tmp_path):
+    from builder.models import MODELS
+    from inference.config import PARTIAL_CONFIDENCE, PARTIAL_CONFIDENCE_BY_MODEL
+
+    # the models are known by their config.json, as the builder pins it from the Hub
+    pinned = {MODELS[size].files["config.json"].sha256 for size in ("tiny.en", "base")}
+    assert set(PARTIAL_CONFIDENCE_BY_MODEL) == pinned
+    for path in (model_dir, base_dir):
+        resolved = ServingConfig.from_env({}).for_model(path)
+        assert resolved.min_partial_confidence in PARTIAL_CONFIDENCE_BY_MODEL.values()
+        assert resolved.for_model(path) == resolved
+    (tmp_path / "config.json").write_text("{}")  # a model nobody measured
+    assert ServingConfig().for_model(tmp_path).min_partial_confidence == PARTIAL_CONFIDENCE
+    chosen = ServingConfig.from_env({"WHISPER_MIN_PARTIAL_CONFIDENCE": "0.85"})
+    assert chosen.for_model(model_dir).min_partial_confidence == 0.85  # the deployment's word wins

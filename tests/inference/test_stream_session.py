@@ -15,7 +15,7 @@ from inference.audio import SAMPLE_RATE
 from inference.config import ServingConfig
 from inference.errors import ClientError
 from inference.stream_audio import FrameDecoder
-from inference.stream_channel import COMMIT_S, MAX_UTTERANCE_S, Channel
+from inference.stream_channel import COMMIT_S, MAX_UTTERANCE_S, PRE_ROLL_S, Channel
 from inference.stream_options import DEFAULT_ENDPOINTING_MS, StreamOptions
 from replay.wer import wer
 
@@ -106,7 +106,7 @@ def test_silence_costs_nothing_and_keeps_no_audio():
     for _ in range(50):
         assert channel.feed(np.zeros(SAMPLE_RATE // 10, np.float32)) == []
         assert channel.due() is None
-    assert len(channel.audio) <= 0.4 * SAMPLE_RATE and channel.received == 5 * SAMPLE_RATE
+    assert len(channel.audio) <= PRE_ROLL_S * SAMPLE_RATE + 1 and channel.received == 5 * SAMPLE_RATE
 
 
 
@@ -115,3 +115,118 @@ def test_a_close_reason_fits_a_close_frame():
 
     reason = SessionClosed(1008, "é" * 100 + " (WHISPER_MAX_FRAME_BYTES)").reason
     assert len(reason.encode()) <= 123 and reason.startswith("é")
+
+
+
+def _streamed_finals(transcriber, call):
+    """The session's own rules on the call as ``replay.stream`` sends it: 100 ms frames of 8 kHz
+    stereo, ``multichannel``, the default endpointing; every final decoded as it falls due."""
+    from inference.stream_route import decode_words
+    from replay.lca_audio import TELEPHONE_RATE
+    from replay.stream import Message, StreamResult
+
+    options = StreamOptions.from_query({"sample_rate": [str(TELEPHONE_RATE)], "channels": ["2"],
+                                        "multichannel": ["true"]}, ServingConfig())
+    frames = FrameDecoder(options)
+    channels = [Channel(i, DEFAULT_ENDPOINTING_MS / 1000, interim_results=False) for i in range(2)]
+    streamed = StreamResult(call)
+
+    def decode(channel, snap) -> None:
+        for final in channel.decoded(snap, decode_words(transcriber, snap, language="en")):
+            streamed.messages.append(Message(0.0, final.channel, True, "",
+                                             tuple((w.text, w.start, w.end) for w in final.words)))
+
+    step = TELEPHONE_RATE // 10
+    for at in range(0, len(call.audio), step):
+        for channel, samples in zip(channels, frames.decode(call.audio[at:at + step].astype("<i2").tobytes()),
+                                    strict=True):
+            channel.feed(samples)
+            if (snap := channel.due()) is not None:
+                decode(channel, snap)
+    for channel in channels:
+        if (snap := channel.finalize()) is not None:
+            decode(channel, snap)
+    return streamed
+
+
+def _lca_finals(transcriber, call) -> list[str]:
+    """LCA's finals for the call's turns: the utterances its client VAD closes, sent as its Lambda
+    sends them (8 kHz upsampled by repetition, LCA's parameters), read as LCA reads the answers.
+    Partials change no final's audio, so none is decoded."""
+    import json
+
+    from inference import handler
+    from replay.clock import VirtualClock
+    from replay.transcriber import CallTranscriber
+
+    class InProcess:
+        def invoke(self, body: bytes) -> dict:
+            prediction = handler.predict_fn(handler.input_fn(body, "application/json"), transcriber)
+            return json.loads(handler.output_fn(prediction, None))
+
+        def close(self) -> None:
+            pass
+
+    class FinalsOnly(CallTranscriber):
+        def _partial(self, *args) -> None:
+            pass
+
+    result = FinalsOnly(InProcess(), clock=VirtualClock()).run(call)
+    return [final.text for final in result.finals]
+
+
+@pytest.mark.slow
+def test_streamed_finals_are_as_accurate_as_lcas_on_the_same_call(transcriber):
+    """The finals a stream sends (cut by the session's VAD, decoded by its rules) score within
+    two points of WER (about one of the call's 86 words) of the finals LCA's request pattern gets
+    for the same call. A live session's finals are these (its scheduling changes when they come,
+    not their audio). Many turns the stream cuts start at a soft onset ("and so", "four queen"),
+    where Silero's probability crosses its threshold a few frames into the word: how much audio
+    is kept before that frame decides whether Whisper hears the word."""
+    from bench.stream_vs_requests import DEFAULT_CLIPS
+    from replay.call_source import synthetic_call
+    from replay.clips import load_clips
+    from replay.stream import score
+
+    call = synthetic_call(load_clips(DEFAULT_CLIPS))  # the benchmark's call
+    streamed = score(_streamed_finals(transcriber, call))
+    references = [t.reference for t in call.turns]
+    stream_wer = wer(references, [final for _, final in streamed.turn_finals])
+    lca_wer = wer([" ".join(references)], [" ".join(_lca_finals(transcriber, call))])
+    assert streamed.lost_turns == 0
+    assert stream_wer <= lca_wer + 0.02, f"stream {stream_wer:.1%} against LCA's {lca_wer:.1%}"
+
+
+def _speak(channel: Channel, audio: np.ndarray, decide=lambda received: True, deliver=lambda received: True):
+    """Feed ``audio`` in 100 ms frames; a due final is taken once ``decide`` allows it (until then its
+    channel's decode is running) and its (empty) words land once ``deliver`` allows. The finals' audio."""
+    decoded, pending = [], None
+    for at in range(0, len(audio), SAMPLE_RATE // 10):
+        channel.feed(audio[at:at + SAMPLE_RATE // 10])
+        if pending is None and decide(channel.received):
+            pending = channel.due()
+        if pending is not None and deliver(channel.received):
+            channel.decoded(pending, [])
+            decoded.append(pending)
+            pending = None
+    return decoded
+
+
+def test_a_final_that_lands_late_leaves_the_next_utterance_whole(clips):
+    """The session decides a final only when its channel's running decode returns, and under load
+    the final lands after the next utterance has begun. The next final still decodes the audio it
+    would on an idle server (``PRE_ROLL_S`` before its first speech frame), nothing of the first final's."""
+    by_name = {c.name: c for c in clips}
+    speech = [soundfile.read(str(by_name[n].path), dtype="float32")[0] for n in ("cards-001", "goforward")]
+    audio = np.concatenate([speech[0], np.zeros(int(1.2 * SAMPLE_RATE), np.float32), speech[1],
+                            np.zeros(SAMPLE_RATE, np.float32)])
+    idle = _speak(Channel(0, endpointing_s=0.5, interim_results=False), audio)
+    assert len(idle) == 2
+    # idle, the next final starts PRE_ROLL_S before the 100 ms frame that brought its first speech frame
+    onset = idle[1].start + int(PRE_ROLL_S * SAMPLE_RATE) + SAMPLE_RATE // 10  # that frame's end, at the latest
+    late = _speak(Channel(0, endpointing_s=0.5, interim_results=False), audio,
+                  decide=lambda received: received >= onset - SAMPLE_RATE // 5,
+                  deliver=lambda received: received >= onset + SAMPLE_RATE // 3)
+    assert [(s.start, s.decoded_end) for s in late[:1]] == [(s.start, s.decoded_end) for s in idle[:1]]
+    assert late[1].decoded_end == idle[1].decoded_end
+    assert idle[1].start <= late[1].start <= idle[1].start + SAMPLE_RATE // 10
