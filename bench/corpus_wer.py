@@ -179,9 +179,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.model_dir and not (args.model_dir / "model.bin").is_file():
         parser.error(f"--model-dir {args.model_dir} holds no model.bin")
     try:
+        corpus = load_corpus(args.every)  # first: without the corpus, the model is not the problem
         model_dir = args.model_dir or installed_model_dir()
         print(f"model {model_dir}", file=sys.stderr)
-        results = measure(load_corpus(args.every), model_dir)
+        results = measure(corpus, model_dir)
     except Exception as exc:  # a CLI: one line
         print(f"ERROR: {exc}", file=sys.stderr)
         return 1
