@@ -7,17 +7,16 @@ in front of it; callers run AWS's own client from the callers' environment.
 
 from __future__ import annotations
 
-import os
 import select
-import sys
 from pathlib import Path
 
 import pytest
+from model_server import model_server
+from runtime_testlib import ENDPOINT
 
-from demo.processes import Child, free_port, wait_for_ping
+from demo.processes import Child
 from local_runtime.callers import REPO, Runtime, clients_python, runtime_command
 
-ENDPOINT = "whisper-endpoint-test"
 # streaming limits reachable in seconds
 CONTAINER_ENV = {"WHISPER_STREAM_IDLE_S": "5"}
 
@@ -33,21 +32,8 @@ def clients_env() -> None:
 @pytest.fixture(scope="session")
 def container(model_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     """``python -m inference serve`` on the real model; yields its URL."""
-    port = free_port()
-    child = Child("container", [sys.executable, "-m", "inference", "serve", "--model-dir", str(model_dir),
-                                "--port", str(port)],
-                  tmp_path_factory.mktemp("container") / "container.log", cwd=REPO,
-                  env=dict(os.environ, **CONTAINER_ENV))
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_ping(url, child, timeout=180)
-    except RuntimeError as exc:
-        child.stop()
-        pytest.fail(str(exc))
-    try:
+    with model_server(model_dir, tmp_path_factory.mktemp("container") / "container.log", CONTAINER_ENV) as url:
         yield url
-    finally:
-        child.stop()
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ import os
 import urllib.parse
 
 import pytest
-from conftest import ENDPOINT
+from runtime_testlib import ENDPOINT
 
 from local_runtime.callers import caller_command, run_caller
 from replay.call_source import synthetic_call, write_call_wav
