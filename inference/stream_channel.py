@@ -7,6 +7,12 @@ hands the words back. No model here, so every rule is testable on its own:
 * **Endpointing**: Silero VAD (the model faster-whisper ships) marks each 32 ms frame as
   speech or not. Once speech has been heard and ``endpointing_s`` of silence follows it,
   the utterance is decoded whole and sent as final (``speech_final``).
+* **An unsure final waits**: when the endpoint's decode is unsure by the model's own measure
+  (the gate interims use), the final waits up to ``UNSURE_WAIT_S`` more of silence, and
+  speech resuming meanwhile continues the same utterance. A sentence with pauses in it ("And
+  so, my fellow Americans, ... ask not") is then decoded whole, as LCA's client decodes it;
+  its first half alone was misheard ("And so am I fellow Americans", 0.35 on "am"). A final
+  the model is sure of is sent at the endpoint, so most turns keep their latency.
 * **Interim results**: while speech goes on, the utterance is decoded again after every
   ``STEP_S`` of new audio; only the words the last two hypotheses agree on are shown
   (:mod:`.agreement`), and not when they are unsure by the model's own measure (the
@@ -46,6 +52,9 @@ MAX_UTTERANCE_S = 28.0  # one still this long (no agreement yet) is final whole:
 # 4.1 %); 0.7 s gave 7.0 % there and 4.4 % against 4.8 % on the corpus (bench/RESULTS.md).
 PRE_ROLL_S = 0.7
 TAIL_S = 0.3  # audio a final keeps after its last speech frame: silence beyond invites "Thank you."
+# More silence an unsure endpoint's final waits for. JFK's pauses inside a sentence are 0.8-1 s:
+# 0.5 s more (1 s in all) split it as before, 0.7 s joined it, 1 s only added latency.
+UNSURE_WAIT_S = 0.7
 
 
 @dataclass(frozen=True)
@@ -93,6 +102,7 @@ class Snapshot:
     final: bool
     speech_final: bool = False
     from_finalize: bool = False
+    last_speech_frame: int = -1  # the channel's last speech frame when the snapshot was taken
 
     @property
     def decoded_end(self) -> int:
@@ -131,7 +141,7 @@ class Channel:
     interim_results: bool
     utterance_end_s: float | None = None
     vad_events: bool = False
-    min_confidence: float = 0.0  # interims whose words' geometric-mean probability is lower are not shown
+    min_confidence: float = 0.0  # words' geometric-mean probability below which they are unsure
     audio: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     offset: int = 0  # stream sample index of audio[0]
     received: int = 0  # samples received so far
@@ -139,6 +149,7 @@ class Channel:
     previous: list[Word] = field(default_factory=list)  # the last hypothesis, for agreement
     shown: tuple[str, ...] = ()  # the interim words last sent
     last_word_end: float | None = None  # of the last final word not yet followed by an UtteranceEnd
+    held: tuple[Snapshot, list[Word]] | None = None  # an unsure final waiting for more speech
     _vad: _Vad = field(default_factory=_Vad)
     _last_speech_frame: int = -1
     _silent_frames: int = 0
@@ -146,7 +157,8 @@ class Channel:
 
     # -- audio in ------------------------------------------------------------------------------
     def feed(self, samples: np.ndarray) -> list:
-        """Append 16 kHz float32 ``samples``; the speech events they cause."""
+        """Append 16 kHz float32 ``samples``; what they cause: speech events, and an unsure final
+        once its wait runs out with no more speech (a :class:`Transcript`)."""
         events: list = []
         self.audio = np.concatenate([self.audio, samples])
         self.received += len(samples)
@@ -163,6 +175,12 @@ class Channel:
                 self._silent_frames += 1
         if not self.heard_speech:
             self._drop_before(self.received - int(PRE_ROLL_S * SAMPLE_RATE))
+        if self.held is not None:
+            snap, words = self.held
+            if self._last_speech_frame > snap.last_speech_frame:  # the utterance goes on
+                self.held = None
+            elif self.silence_s >= self.endpointing_s + UNSURE_WAIT_S:
+                events.append(self._finish(words, snap.decoded_end, speech_final=True, from_finalize=False))
         if (self.utterance_end_s is not None and self.last_word_end is not None
                 and self.received / SAMPLE_RATE - self.last_word_end >= self.utterance_end_s
                 and self.silence_s >= self.utterance_end_s):
@@ -183,7 +201,7 @@ class Channel:
     # -- what to decode ------------------------------------------------------------------------
     def due(self, interim: bool = True) -> Snapshot | None:
         """The next decode this channel needs now, or None; only a final where not ``interim``."""
-        if not self.heard_speech:
+        if not self.heard_speech or self.held is not None:
             return None
         if self.endpointing_s is not None and self.silence_s >= self.endpointing_s:
             return self.snapshot(final=True, speech_final=True)
@@ -205,7 +223,8 @@ class Channel:
         if final:  # the silence after the last word holds nothing to decode but Whisper's inventions
             speech_end = (self._last_speech_frame + 1) * VAD_FRAME + int(TAIL_S * SAMPLE_RATE)
             audio = audio[:max(speech_end - self.offset, 0)]
-        return Snapshot(audio.copy(), self.offset, self.received, final, speech_final, from_finalize)
+        return Snapshot(audio.copy(), self.offset, self.received, final, speech_final, from_finalize,
+                        self._last_speech_frame)
 
     # -- words back ----------------------------------------------------------------------------
     def decoded(self, snap: Snapshot, words: list[Word]) -> list[Transcript]:
@@ -213,6 +232,12 @@ class Channel:
         if snap.start != self.offset:  # a final moved the utterance on meanwhile: stale hypothesis
             return []
         if snap.final:
+            if snap.speech_final and below_confidence([w.confidence for w in words], self.min_confidence):
+                if self._last_speech_frame > snap.last_speech_frame:  # it went on while this decoded
+                    return []
+                if self.silence_s < self.endpointing_s + UNSURE_WAIT_S:
+                    self.held = (snap, words)
+                    return []
             return [self._finish(words, snap.decoded_end, snap.speech_final, snap.from_finalize)]
         agreed = agreed_prefix([w.text for w in self.previous], [w.text for w in words])
         self.previous = list(words)
@@ -241,7 +266,7 @@ class Channel:
         start = self.offset / SAMPLE_RATE
         self._drop_before(end)
         self._drop_silence()
-        self.previous = []
+        self.previous, self.held = [], None
         self._remember(words)
         return Transcript(self.index, tuple(words), True, speech_final, start, end / SAMPLE_RATE, from_finalize)
 

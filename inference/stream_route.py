@@ -44,7 +44,7 @@ from .errors import ClientError, Overloaded
 from .model import Cancelled
 from .parameters import Parameters
 from .stream_audio import FrameDecoder
-from .stream_channel import Channel, Snapshot, Word
+from .stream_channel import Channel, Snapshot, Transcript, Word
 from .stream_messages import SessionInfo, event, metadata, results
 from .stream_options import StreamOptions
 from .transcribe import check_prompt, transcribe
@@ -217,7 +217,7 @@ class Session:
                                          f"{self.config.max_frame_bytes} (WHISPER_MAX_FRAME_BYTES)")
         for channel, samples in zip(self.channels, self.frames.decode(frame), strict=True):
             for item in channel.feed(samples):
-                await self._send(event(item, self.info))
+                await self._send(results(item, self.info) if isinstance(item, Transcript) else event(item, self.info))
             if len(channel.audio) > self.config.stream_max_buffer_s * SAMPLE_RATE:
                 raise SessionClosed(TRY_AGAIN, f"overloaded: channel {channel.index} has over "
                                                f"{self.config.stream_max_buffer_s:g} s of audio awaiting a final "

@@ -13,9 +13,19 @@ from hypothesis import strategies as st
 from inference.agreement import agreed_prefix, comparable
 from inference.audio import SAMPLE_RATE
 from inference.config import ServingConfig
+from inference.cut_word import VAD_FRAME
 from inference.errors import ClientError
 from inference.stream_audio import FrameDecoder
-from inference.stream_channel import COMMIT_S, MAX_UTTERANCE_S, PRE_ROLL_S, Channel
+from inference.stream_channel import (
+    COMMIT_S,
+    MAX_UTTERANCE_S,
+    PRE_ROLL_S,
+    UNSURE_WAIT_S,
+    Channel,
+    Snapshot,
+    Transcript,
+    Word,
+)
 from inference.stream_options import DEFAULT_ENDPOINTING_MS, StreamOptions
 from replay.wer import wer
 
@@ -120,7 +130,8 @@ def test_a_close_reason_fits_a_close_frame():
 
 def _streamed_finals(transcriber, call):
     """The session's own rules on the call as ``replay.stream`` sends it: 100 ms frames of 8 kHz
-    stereo, ``multichannel``, the default endpointing; every final decoded as it falls due."""
+    stereo, ``multichannel``, the default endpointing and the model's confidence gate; every final
+    decoded as it falls due."""
     from inference.stream_route import decode_words
     from replay.lca_audio import TELEPHONE_RATE
     from replay.stream import Message, StreamResult
@@ -128,19 +139,23 @@ def _streamed_finals(transcriber, call):
     options = StreamOptions.from_query({"sample_rate": [str(TELEPHONE_RATE)], "channels": ["2"],
                                         "multichannel": ["true"]}, ServingConfig())
     frames = FrameDecoder(options)
-    channels = [Channel(i, DEFAULT_ENDPOINTING_MS / 1000, interim_results=False) for i in range(2)]
+    channels = [Channel(i, DEFAULT_ENDPOINTING_MS / 1000, interim_results=False,
+                        min_confidence=transcriber.config.partial_confidence) for i in range(2)]
     streamed = StreamResult(call)
 
-    def decode(channel, snap) -> None:
-        for final in channel.decoded(snap, decode_words(transcriber, snap, language="en")):
+    def send(finals) -> None:
+        for final in (f for f in finals if isinstance(f, Transcript)):
             streamed.messages.append(Message(0.0, final.channel, True, "",
                                              tuple((w.text, w.start, w.end) for w in final.words)))
+
+    def decode(channel, snap) -> None:
+        send(channel.decoded(snap, decode_words(transcriber, snap, language="en")))
 
     step = TELEPHONE_RATE // 10
     for at in range(0, len(call.audio), step):
         for channel, samples in zip(channels, frames.decode(call.audio[at:at + step].astype("<i2").tobytes()),
                                     strict=True):
-            channel.feed(samples)
+            send(channel.feed(samples))  # a sentence left open is final here once its wait runs out
             if (snap := channel.due()) is not None:
                 decode(channel, snap)
     for channel in channels:
@@ -232,3 +247,62 @@ def test_a_final_that_lands_late_leaves_the_next_utterance_whole(clips):
     assert [(s.start, s.decoded_end) for s in late[:1]] == [(s.start, s.decoded_end) for s in idle[:1]]
     assert late[1].decoded_end == idle[1].decoded_end
     assert idle[1].start <= late[1].start <= idle[1].start + SAMPLE_RATE // 10
+
+
+def _two_turns(clips, pause_s: float) -> tuple[np.ndarray, int]:
+    """cards-001, ``pause_s`` of silence, goforward, 2 s of silence; and where the pause starts."""
+    by_name = {c.name: c for c in clips}
+    first, second = (soundfile.read(str(by_name[n].path), dtype="float32")[0] for n in ("cards-001", "goforward"))
+    silence = np.zeros(int(pause_s * SAMPLE_RATE), np.float32)
+    return np.concatenate([first, silence, second, np.zeros(2 * SAMPLE_RATE, np.float32)]), len(first)
+
+
+def _answered(channel: Channel, audio: np.ndarray, confidence: float) -> list[tuple[int, Snapshot, list]]:
+    """Feed ``audio`` in 100 ms frames, answer every due decode at once with one word of
+    ``confidence``; (samples received, snapshot or None, transcripts) at each step that gave any."""
+    steps = []
+    for at in range(0, len(audio), SAMPLE_RATE // 10):
+        out = [t for t in channel.feed(audio[at:at + SAMPLE_RATE // 10]) if isinstance(t, Transcript)]
+        snap = channel.due()
+        if snap is not None:
+            word = Word("word", snap.start / SAMPLE_RATE, snap.decoded_end / SAMPLE_RATE, confidence)
+            out += channel.decoded(snap, [word])
+        if snap is not None or out:
+            steps.append((channel.received, snap, out))
+    return steps
+
+
+def test_a_sure_final_is_sent_at_the_endpoint(clips):
+    audio, _ = _two_turns(clips, pause_s=0.4)
+    steps = _answered(Channel(0, 0.5, interim_results=False, min_confidence=0.7), audio, confidence=0.9)
+    finals = [(snap, out) for _, snap, out in steps if snap is not None and snap.final]
+    assert len(finals) == 2  # the pause is longer than the endpoint: two utterances
+    assert all(len(out) == 1 and out[0].is_final and out[0].speech_final for _, out in finals)
+
+
+def test_an_unsure_final_waits_and_speech_that_resumes_joins_it(clips):
+    """An unsure decode at the endpoint is not sent; the speech after the pause continues the
+    same utterance, whose next final decodes both turns whole."""
+    audio, pause_at = _two_turns(clips, pause_s=0.4)  # with the clips' own quiet ends: a pause of ~0.8 s
+    steps = _answered(Channel(0, 0.5, interim_results=False, min_confidence=0.7), audio, confidence=0.3)
+    finals = [snap for _, snap, _ in steps if snap is not None and snap.final]
+    sent = [t for _, _, out in steps for t in out]
+    assert finals[0].decoded_end <= pause_at + int(0.5 * SAMPLE_RATE)  # decoded at the first endpoint
+    assert finals[1].start == finals[0].start and finals[1].decoded_end > pause_at + int(0.4 * SAMPLE_RATE)
+    assert len(sent) == 1 and sent[0].speech_final  # the joined utterance, once the wait ran out
+    assert sent[0].start == finals[0].start / SAMPLE_RATE
+
+
+def test_an_unsure_final_is_sent_after_its_wait_without_another_decode(clips):
+    audio, pause_at = _two_turns(clips, pause_s=2.5)
+    steps = _answered(Channel(0, 0.5, interim_results=False, min_confidence=0.7), audio, confidence=0.3)
+    first = next(snap for _, snap, _ in steps if snap is not None and snap.final)
+    received, snap, out = next(step for step in steps if step[2])
+    assert snap is None  # no decode: the words held since the endpoint
+    assert [w.text for w in out[0].words] == ["word"] and out[0].is_final and out[0].speech_final
+    # sent once the silence after the last speech frame reached the endpoint and the wait (fed 100 ms at a time)
+    speech_end = (first.last_speech_frame + 1) * VAD_FRAME
+    waited = speech_end + (0.5 + UNSURE_WAIT_S) * SAMPLE_RATE
+    assert waited <= received < waited + SAMPLE_RATE // 10 + VAD_FRAME
+    assert out[0].end == first.decoded_end / SAMPLE_RATE
+    assert sum(1 for _, s, _ in steps if s is not None and s.final) == 2  # and the second turn's own

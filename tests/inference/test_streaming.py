@@ -184,7 +184,8 @@ def test_a_session_at_its_maximum_length_gets_its_finals_then_a_reason(transcrib
 def test_sigterm_sends_every_sessions_finals_then_closes_1001(model_dir, jfk):
     """The server stops (SageMaker scales in, a deployment rolls): callers keep what they said."""
     port = free_port()
-    env = dict(os.environ, PYTHONPATH=str(REPO), **SERVER_ENV)
+    # the finals must land within the grace: the tests' 3 s is short for a decode on a loaded machine
+    env = dict(os.environ, PYTHONPATH=str(REPO), **{**SERVER_ENV, "WHISPER_SHUTDOWN_GRACE_S": "20"})
     process = subprocess.Popen([sys.executable, "-m", "inference", "serve", "--model-dir", str(model_dir),
                                 "--port", str(port)], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.STDOUT)
