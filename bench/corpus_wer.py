@@ -6,11 +6,13 @@ The corpus is ``scripts/fetch_speech_corpus.py``'s: Asterisk's IVR prompts (one 
 the Montreal Forced Aligner's test speech (7 speakers) and a LibriVox sonnet (one reader).
 Each utterance is sent as LCA's final request for it: telephone band (8 kHz), upsampled
 by repetition, followed by the Lambda's 600 ms hang-over silence, a JSON ``audio_input``
-with LCA's parameters; the handlers take each request
-in turn (interleaved). Figures are given per source (so that the prompts' one voice, most
-of the words, hides no other speaker) and pooled. Intervals: 1,000 resamples of the
-utterances with replacement (within the source, or over all of them for the pooled
-figure); differences between handlers are paired (same resamples).
+with LCA's parameters; the handlers take each request in turn (interleaved). "stream" is
+the same model behind the streaming session instead: the utterance's 8 kHz audio with 1 s
+of silence before and 1.5 s after, in 100 ms frames, its finals as the session's rules cut
+and decode them (``bench.stream_offline``). Figures are given per source (so that the
+prompts' one voice, most of the words, hides no other speaker) and pooled. Intervals: 1,000
+resamples of the utterances with replacement (within the source, or over all of them for the
+pooled figure); differences between handlers are paired (same resamples).
 """
 
 from __future__ import annotations
@@ -29,17 +31,19 @@ import numpy as np
 from bench import original_handler
 from bench.handler_runner import HookHandler, load_line
 from bench.lca_workload import final_audio, telephone_audio
+from bench.stream_offline import session_finals
 from inference import handler as ours
 from inference.config import ServingConfig
-from replay.clips import FILLERS, installed_model_dir, testdata_root
-from replay.lca_audio import LCA_PARAMETERS, lca_request_body, lca_transcript, wav_bytes
+from replay.clips import FILLERS, installed_model_dir, telephone_clip, testdata_root
+from replay.lca_audio import LCA_PARAMETERS, TELEPHONE_RATE, lca_request_body, lca_transcript, wav_bytes
 from replay.wer import normalise
 
 RESAMPLES = 1000
-HANDLERS = ("original", "ours", "ours, 30 s window", "ours, VAD off")
-# (handler, baseline) pairs whose paired difference is reported: ours vs LCA's original, and the
-# short encoder window vs the 30 s one it replaces.
-COMPARISONS = (("ours", "original"), ("ours", "ours, 30 s window"))
+HANDLERS = ("original", "ours", "ours, 30 s window", "ours, VAD off", "stream")
+# (handler, baseline) pairs whose paired difference is reported: ours vs LCA's original, the
+# short encoder window vs the 30 s one it replaces, and the stream's finals vs LCA's requests.
+COMPARISONS = (("ours", "original"), ("ours", "ours, 30 s window"), ("stream", "original"), ("stream", "ours"))
+STREAM_SILENCE_S = (1.0, 1.5)  # before and after an utterance streamed alone
 POOLED = "pooled"
 
 
@@ -89,9 +93,9 @@ def load_handlers(model_dir: Path, names: Sequence[str] = HANDLERS) -> dict[str,
     made = {}
     if "original" in names:
         made["original"] = HookHandler.load("original", original_handler, model_dir)
-    if "ours" in names or "ours, VAD off" in names:
+    if {"ours", "ours, VAD off", "stream"} & set(names):
         default = HookHandler("ours", ours, ours.load_transcriber(model_dir, ServingConfig()))
-        made.update({"ours": default, "ours, VAD off": default})
+        made.update({"ours": default, "ours, VAD off": default, "stream": default})
     if "ours, 30 s window" in names:
         config = dataclasses.replace(ServingConfig(), short_window=False)
         made["ours, 30 s window"] = HookHandler("ours 30 s", ours, ours.load_transcriber(model_dir, config))
@@ -106,11 +110,21 @@ def transcribe(entries: Sequence[dict], handlers: dict[str, HookHandler]) -> tup
     for entry in entries:
         audio = wav_bytes(final_audio(telephone_audio(entry["path"])))
         for name, h in handlers.items():
-            body = lca_request_body(audio, extra.get(name))
             start = time.perf_counter()
-            texts[name].append(lca_transcript(json.loads(h.invoke(body))) or "")
+            if name == "stream":
+                texts[name].append(streamed_text(h.model, telephone_clip(entry["path"])))
+            else:
+                body = lca_request_body(audio, extra.get(name))
+                texts[name].append(lca_transcript(json.loads(h.invoke(body))) or "")
             seconds[name].append(time.perf_counter() - start)
     return texts, seconds
+
+
+def streamed_text(transcriber, pcm: np.ndarray) -> str:
+    """The words of the finals a streaming session sends for ``pcm`` (8 kHz int16) alone."""
+    before, after = (np.zeros(int(s * TELEPHONE_RATE), np.int16) for s in STREAM_SILENCE_S)
+    finals = session_finals(transcriber, np.concatenate([before, pcm, after]), TELEPHONE_RATE)
+    return " ".join(w.text for final in finals for w in final.words)
 
 
 def score(rows: np.ndarray, edits: dict[str, np.ndarray], words: np.ndarray, seconds: dict) -> dict:

@@ -180,12 +180,13 @@ def test_the_sonnet_is_cut_only_where_the_reader_pauses(fetcher):
 
 @pytest.mark.slow
 def test_a_real_wer_run_over_every_source_stays_sane(corpus, model_dir):
-    """Three utterances spread over each source, sent as LCA's finals to our handler."""
+    """Three utterances spread over each source, sent as LCA's finals to our handler and streamed
+    to the session's rules."""
     sample = []
     for source in sorted(SOURCES):
         entries = [e for e in corpus if e["set"] == source]
         sample += entries[::len(entries) // 3][:3]
-    results = measure(sample, model_dir, ("ours",))
+    results = measure(sample, model_dir, ("ours", "stream"))
     pooled = results["sources"]["pooled"]
     assert pooled["utterances"] == 9 and set(results["sources"]) == SOURCES | {"pooled"}
     edits = sum(errors(e["reference"], t)[0] for e, t in zip(sample, results["texts"]["ours"], strict=True))
@@ -195,6 +196,8 @@ def test_a_real_wer_run_over_every_source_stays_sane(corpus, model_dir):
     assert pooled["handlers"]["ours"]["wer"] < 0.4
     for source in SOURCES:
         assert results["sources"][source]["handlers"]["ours"]["wer"] < 0.6, source
+    assert pooled["handlers"]["stream"]["wer"] < 0.4
+    assert abs(pooled["paired"]["stream minus ours"]["points"]) < 0.15  # one model, either transport
 
 
 def test_cli_usage_and_missing_corpus(monkeypatch, tmp_path, capsys):

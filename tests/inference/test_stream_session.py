@@ -129,38 +129,15 @@ def test_a_close_reason_fits_a_close_frame():
 
 
 def _streamed_finals(transcriber, call):
-    """The session's own rules on the call as ``replay.stream`` sends it: 100 ms frames of 8 kHz
-    stereo, ``multichannel``, the default endpointing and the model's confidence gate; every final
-    decoded as it falls due."""
-    from inference.stream_route import decode_words
+    """The session's own rules on the call as ``replay.stream`` sends it (8 kHz stereo, ``multichannel``)."""
+    from bench.stream_offline import session_finals
     from replay.lca_audio import TELEPHONE_RATE
     from replay.stream import Message, StreamResult
 
-    options = StreamOptions.from_query({"sample_rate": [str(TELEPHONE_RATE)], "channels": ["2"],
-                                        "multichannel": ["true"]}, ServingConfig())
-    frames = FrameDecoder(options)
-    channels = [Channel(i, DEFAULT_ENDPOINTING_MS / 1000, interim_results=False,
-                        min_confidence=transcriber.config.partial_confidence) for i in range(2)]
     streamed = StreamResult(call)
-
-    def send(finals) -> None:
-        for final in (f for f in finals if isinstance(f, Transcript)):
-            streamed.messages.append(Message(0.0, final.channel, True, "",
-                                             tuple((w.text, w.start, w.end) for w in final.words)))
-
-    def decode(channel, snap) -> None:
-        send(channel.decoded(snap, decode_words(transcriber, snap, language="en")))
-
-    step = TELEPHONE_RATE // 10
-    for at in range(0, len(call.audio), step):
-        for channel, samples in zip(channels, frames.decode(call.audio[at:at + step].astype("<i2").tobytes()),
-                                    strict=True):
-            send(channel.feed(samples))  # a sentence left open is final here once its wait runs out
-            if (snap := channel.due()) is not None:
-                decode(channel, snap)
-    for channel in channels:
-        if (snap := channel.finalize()) is not None:
-            decode(channel, snap)
+    for final in session_finals(transcriber, call.audio, TELEPHONE_RATE):
+        streamed.messages.append(Message(0.0, final.channel, True, "",
+                                         tuple((w.text, w.start, w.end) for w in final.words)))
     return streamed
 
 
