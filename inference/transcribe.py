@@ -92,7 +92,7 @@ def _live_words(model: WhisperModel, request: DecodedRequest, segments: list, pa
     if not segments:
         return segments
     if previous is not None:
-        segments = agree(segments, previous, model.hf_tokenizer.decode)
+        segments = agree(segments, previous, model.hf_tokenizer.decode, request.seconds)
     else:
         segments = hold_back(segments, model.hf_tokenizer.decode, request.seconds)
     if unsure(segments, params.min_partial_confidence):
