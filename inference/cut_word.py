@@ -51,7 +51,7 @@ HOLD_BACK_S = 0.2
 # utterances of the speech corpus (bench/RESULTS.md, the same for tiny.en and base); against
 # agreement alone (every utterance), 8-11 % more words shown and the p50 delay from a word's
 # end to its first showing 0.3-0.4 s shorter, for as many phantom partials (21 -> 21 of tiny.en's,
-# 21 -> 22 of base's). 0.6-0.8 tied on phantoms there and showed more words, but cost 4-6 more
+# 21 -> 22 of base's). 0.6-0.8 tied on phantoms there and showed more words, but 0.6 cost 4-5 more
 # phantoms on the odd-numbered utterances.
 TAIL_PROBABILITY = 0.9
 
