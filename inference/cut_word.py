@@ -18,7 +18,7 @@ Where the utterance's previous partial reached this instance, its hypothesis is 
 (:mod:`.partial_memory`) and the partial shows only the words both hypotheses agree on
 (LocalAgreement-2, :mod:`.agreement`) instead of the hold-back: a guess at a half-said
 word rarely survives a second more of audio. The words right after the agreed ones are
-shown too while the model gives each at least ``TAIL_PROBABILITY`` and each ends
+shown too while the model gives each at least ``TAIL_PROBABILITY`` (0.9) and each ends
 ``HOLD_BACK_S`` before the cut: they would otherwise wait a second for the next partial.
 The confidence gate applies to either.
 
@@ -36,6 +36,7 @@ import numpy as np
 from faster_whisper.vad import get_vad_model
 
 from .agreement import agreed_prefix, shown_with_sure_tail
+from .config import PARTIAL_TAIL_PROBABILITY
 
 # Silero's settings, shared with the streaming session's endpointing (stream_channel.py)
 VAD_FRAME = 512  # Silero's frame at 16 kHz: 32 ms
@@ -47,13 +48,9 @@ _EDGE_FRAMES = 3  # the last ~100 ms decide
 # corpus, against holding back the last word only: phantom partials 7.1 % -> 4.5 %, for
 # 4 % fewer words shown; probability thresholds cost far more words for less.
 HOLD_BACK_S = 0.2
-# The unconfirmed words after the agreed ones that a partial shows: chosen on the even-numbered
-# utterances of the speech corpus (bench/RESULTS.md, the same for tiny.en and base); against
-# agreement alone (every utterance), 8-11 % more words shown and the p50 delay from a word's
-# end to its first showing 0.3-0.4 s shorter, for as many phantom partials (21 -> 21 of tiny.en's,
-# 21 -> 22 of base's). 0.6-0.8 tied on phantoms there and showed more words, but 0.6 cost 4-5 more
-# phantoms on the odd-numbered utterances.
-TAIL_PROBABILITY = 0.9
+# The probability the unconfirmed words after the agreed ones need to be shown (the
+# deployment's WHISPER_PARTIAL_TAIL_PROBABILITY; how it was chosen: config.py)
+TAIL_PROBABILITY = PARTIAL_TAIL_PROBABILITY
 
 
 def ends_in_speech(audio: np.ndarray) -> bool:
@@ -105,10 +102,10 @@ def agree(segments: list, previous: list[str] | tuple[str, ...], decode, cut_s: 
           tail_probability: float = TAIL_PROBABILITY) -> list:
     """``segments`` cut to the words the ``previous`` hypothesis has in the same places, and,
     given the audio's end ``cut_s``, the sure words after them (:func:`.agreement.shown_with_sure_tail`;
-    word timings needed; ``decode`` as for :func:`hold_back`)."""
+    ``tail_probability`` 1: none; word timings needed; ``decode`` as for :func:`hold_back`)."""
     words = [w for s in segments for w in (s.words or [])]
     keep = agreed_prefix(previous, [w.word for w in words])
-    if cut_s is not None:
+    if cut_s is not None and tail_probability < 1:
         keep = shown_with_sure_tail(keep, [w.end for w in words], [w.probability for w in words], cut_s,
                                     tail_probability, HOLD_BACK_S)
     return _first_words(segments, keep, decode)
