@@ -1,6 +1,6 @@
 """What a live partial should show: phantom words against words shown, policy by policy.
 
-    python -m bench.partial_policies [--corpus N | --quick] [--model-dir DIR] [--decoded PATH]
+    python -m bench.partial_policies [--corpus N | --quick] [--half even|odd] [--model-dir DIR] [--decoded PATH]
 
 Every request LCA would send for the speech corpus (every Nth utterance of each source;
 all 403 by default) or the clips is decoded once by our handler (tiny.en, or the CTranslate2
@@ -17,6 +17,8 @@ VAD; finals end in the hang-over's silence and are left alone):
   show the words this hypothesis and the previous partial's agree on, falling back to the
   hold-back where there is no previous partial (an utterance's first, or a request landing
   on an instance that never saw the utterance); then the same gate;
+* and, after the agreed words, the sure tail: the words of this hypothesis right after them
+  with probability at least P that end ``HOLD_BACK_S`` before the audio's end;
 * or the stateless agreement: decode the audio and the audio less its last second and show
   their common prefix. On this stream the audio less a second is the previous partial, so
   its text comes from the same decodes; its cost is both decodes.
@@ -26,7 +28,8 @@ shown in all partials against showing everything, finals lost, the delay from a 
 end to its first appearance live (``bench.word_delay``) and the decode seconds each
 partial costs; then the WER of the finals with its 95 % bootstrap interval.
 ``--decoded PATH`` keeps the decodes (a JSON file): a later run with the same path
-re-scores them without decoding again.
+re-scores them without decoding again. ``--half even`` (or ``odd``) keeps every other
+utterance: thresholds are chosen on one half and checked on the other.
 """
 
 from __future__ import annotations
@@ -48,9 +51,9 @@ from bench.handler_runner import format_table, load_line
 from bench.phantom_rate import corpus_clips, utterances
 from bench.word_delay import Answer, first_appearances
 from inference import handler
-from inference.agreement import agreed_prefix
+from inference.agreement import agreed_prefix, shown_with_sure_tail
 from inference.config import model_partial_confidence
-from inference.cut_word import HOLD_BACK_S, below_confidence, ends_in_speech, words_to_keep
+from inference.cut_word import HOLD_BACK_S, TAIL_PROBABILITY, below_confidence, ends_in_speech, words_to_keep
 from inference.parameters import Parameters
 from replay.clips import QUICK_CLIPS, installed_model_dir, load_clips
 from replay.lca_audio import LCA_PARAMETERS, lca_transcript
@@ -89,13 +92,14 @@ class Policy:
     prefix_probability: float | None = None
     min_confidence: float | None = None
     agreement: str | None = None  # PREVIOUS or STATELESS: agree with that hypothesis
+    tail_probability: float | None = None  # with agreement: show the sure words after the agreed ones
 
 
 def default_policy(confidence: float = DEFAULT_CONFIDENCE) -> Policy:
-    """What the handler does: agree with the previous partial where it saw it, else hold back;
-    then the confidence gate."""
-    return Policy(f"agree with the {PREVIOUS}, empty below {confidence:g} (default)", HOLD_BACK_S,
-                  min_confidence=confidence or None, agreement=PREVIOUS)
+    """What the handler does: agree with the previous partial where it saw it, plus the sure
+    tail, else hold back; then the confidence gate."""
+    return Policy(f"agree + tail above {TAIL_PROBABILITY:g}, empty below {confidence:g} (default)", HOLD_BACK_S,
+                  min_confidence=confidence or None, agreement=PREVIOUS, tail_probability=TAIL_PROBABILITY)
 
 
 def policies(confidence: float = DEFAULT_CONFIDENCE) -> list[Policy]:
@@ -108,12 +112,14 @@ def policies(confidence: float = DEFAULT_CONFIDENCE) -> list[Policy]:
         Policy("hold back 1.0 s", 1.0),
         Policy(f"hold back {HOLD_BACK_S:g} s, cut below 0.5", HOLD_BACK_S, prefix_probability=0.5),
         *(Policy(f"hold back {HOLD_BACK_S:g} s, empty below {c:g}", HOLD_BACK_S, min_confidence=c)
-          for c in (0.6, 0.8)),
+          for c in (0.6, 0.8) if c != confidence),
         Policy(f"hold back 0.2 s, empty below {confidence:g}", HOLD_BACK_S, min_confidence=confidence),
         *(Policy(f"agree with the {STATELESS}" + (f", empty below {c:g}" if c else ""),
                  min_confidence=c or None, agreement=STATELESS) for c in (0, confidence)),
         *(Policy(f"agree with the {PREVIOUS}" + (f", empty below {c:g}" if c else ""), HOLD_BACK_S,
-                 min_confidence=c or None, agreement=PREVIOUS) for c in (0, 0.5, 0.6, 0.7, 0.8) if c != confidence),
+                 min_confidence=c or None, agreement=PREVIOUS) for c in (0, 0.5, 0.6, 0.7, 0.8)),
+        *(Policy(f"agree + tail above {p:g}, empty below {confidence:g}", HOLD_BACK_S, min_confidence=confidence,
+                 agreement=PREVIOUS, tail_probability=p) for p in (0.6, 0.8) if p != TAIL_PROBABILITY),
         default_policy(confidence),
     ]
 
@@ -144,7 +150,11 @@ def shown(d: Decoded, policy: Policy, previous: Decoded | None = None) -> str:
     if d.text is None or not d.ends_in_speech or (policy.hold_back_s is None and not policy.agreement):
         return d.text or ""
     if policy.agreement and previous is not None:
-        kept = d.words[:agreed_prefix([w for w, _, _ in previous.words], [w for w, _, _ in d.words])]
+        count = agreed_prefix([w for w, _, _ in previous.words], [w for w, _, _ in d.words])
+        if policy.tail_probability is not None:
+            count = shown_with_sure_tail(count, [end for _, end, _ in d.words], [p for _, _, p in d.words],
+                                         d.seconds, policy.tail_probability, HOLD_BACK_S)
+        kept = d.words[:count]
     elif policy.agreement == STATELESS:
         return ""  # no second less of audio to agree with
     else:
@@ -253,6 +263,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help=f"the clips {', '.join(QUICK_CLIPS)} instead")
     parser.add_argument("--model-dir", type=Path, default=None, help="default: the bundled tiny.en")
     parser.add_argument("--decoded", type=Path, default=None, help="keep the decodes here; re-score them if there")
+    parser.add_argument("--half", choices=("even", "odd"), help="only the even- (or odd-) numbered utterances")
     args = parser.parse_args(argv)
     if args.corpus < 1:
         parser.error("--corpus takes a positive N")
@@ -260,6 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--model-dir {args.model_dir} holds no model.bin")
     try:
         clips = load_clips(QUICK_CLIPS) if args.quick else corpus_clips(args.corpus)
+        clips = clips[{"even": 0, "odd": 1}[args.half]::2] if args.half else clips
         model_dir = args.model_dir or installed_model_dir()
         decoded = load_or_decode(args.decoded, model_dir, clips)
     except Exception as exc:  # a CLI: one line

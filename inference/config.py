@@ -31,6 +31,7 @@ VARIABLES = {
     "WHISPER_PIPELINE": "pipeline",
     "WHISPER_BATCH_SIZE": "batch_size",
     "WHISPER_MIN_PARTIAL_CONFIDENCE": "min_partial_confidence",
+    "WHISPER_PARTIAL_TAIL_PROBABILITY": "partial_tail_probability",
     "WHISPER_MIN_SAMPLE_RATE": "min_sample_rate",
     "WHISPER_MAX_SAMPLE_RATE": "max_sample_rate",
     "WHISPER_MAX_CHANNELS": "max_channels",
@@ -56,6 +57,13 @@ VARIABLES = {
 # of its CTranslate2 config.json, the Hugging Face Hub's file that builder/pins.json pins too;
 # any other model gets PARTIAL_CONFIDENCE.
 PARTIAL_CONFIDENCE = 0.7
+# WHISPER_PARTIAL_TAIL_PROBABILITY's default, the same for tiny.en and base: chosen on the
+# even-numbered utterances of the speech corpus (bench/RESULTS.md); against agreement alone
+# (every utterance), 8-11 % more words shown and the p50 delay from a word's end to its first
+# showing 0.3-0.4 s shorter, for as many phantom partials (21 -> 21 of tiny.en's, 21 -> 22 of
+# base's). 0.6-0.8 tied on phantoms there and showed more words, but 0.6 cost 4-5 more phantoms
+# on the odd-numbered utterances.
+PARTIAL_TAIL_PROBABILITY = 0.9
 PARTIAL_CONFIDENCE_BY_MODEL = {
     "14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5": 0.7,  # tiny.en
     "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a": 0.8,  # base
@@ -99,6 +107,8 @@ class ServingConfig:
     # the default of the request parameter: LCA cannot send it, so a deployment sets it here;
     # None: the model's measured default (for_model)
     min_partial_confidence: float | None = None
+    # a partial's unconfirmed words shown after the agreed ones need this probability (cut_word); 1: none
+    partial_tail_probability: float = PARTIAL_TAIL_PROBABILITY
     # streaming sessions (stream_route.py)
     max_streams: int = 4  # streaming sessions at once; each decodes about once a second while its caller speaks
     stream_idle_s: float = 10.0  # Deepgram's: no audio and no KeepAlive for this long closes the stream
@@ -149,6 +159,7 @@ class ServingConfig:
             pipeline=env.choice("WHISPER_PIPELINE", d.pipeline, PIPELINES),
             batch_size=env.integer("WHISPER_BATCH_SIZE", d.batch_size, 1, 256),
             min_partial_confidence=env.number("WHISPER_MIN_PARTIAL_CONFIDENCE", d.min_partial_confidence, 0, 1),
+            partial_tail_probability=env.number("WHISPER_PARTIAL_TAIL_PROBABILITY", d.partial_tail_probability, 0, 1),
         ).checked()
 
     def checked(self) -> ServingConfig:

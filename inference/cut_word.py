@@ -17,7 +17,10 @@ empty partial (the last one stays on screen), and the final says it all.
 Where the utterance's previous partial reached this instance, its hypothesis is remembered
 (:mod:`.partial_memory`) and the partial shows only the words both hypotheses agree on
 (LocalAgreement-2, :mod:`.agreement`) instead of the hold-back: a guess at a half-said
-word rarely survives a second more of audio. The confidence gate applies to either.
+word rarely survives a second more of audio. The words right after the agreed ones are
+shown too while the model gives each at least ``TAIL_PROBABILITY`` (0.9) and each ends
+``HOLD_BACK_S`` before the cut: they would otherwise wait a second for the next partial.
+The confidence gate applies to either.
 
 "Ends in speech" is Silero VAD's (the model faster-whisper ships) speech probability over
 the last frames of the audio. A final ends in LCA's hang-over silence (300-600 ms), far
@@ -32,7 +35,8 @@ import math
 import numpy as np
 from faster_whisper.vad import get_vad_model
 
-from .agreement import agreed_prefix
+from .agreement import agreed_prefix, shown_with_sure_tail
+from .config import PARTIAL_TAIL_PROBABILITY
 
 # Silero's settings, shared with the streaming session's endpointing (stream_channel.py)
 VAD_FRAME = 512  # Silero's frame at 16 kHz: 32 ms
@@ -44,6 +48,9 @@ _EDGE_FRAMES = 3  # the last ~100 ms decide
 # corpus, against holding back the last word only: phantom partials 7.1 % -> 4.5 %, for
 # 4 % fewer words shown; probability thresholds cost far more words for less.
 HOLD_BACK_S = 0.2
+# The probability the unconfirmed words after the agreed ones need to be shown (the
+# deployment's WHISPER_PARTIAL_TAIL_PROBABILITY; how it was chosen: config.py)
+TAIL_PROBABILITY = PARTIAL_TAIL_PROBABILITY
 
 
 def ends_in_speech(audio: np.ndarray) -> bool:
@@ -91,10 +98,17 @@ def hypothesis(segments: list) -> list[str]:
     return [w.word for s in segments for w in (s.words or [])]
 
 
-def agree(segments: list, previous: list[str] | tuple[str, ...], decode) -> list:
-    """``segments`` cut to the words the ``previous`` hypothesis has in the same places
-    (word timings needed; ``decode`` as for :func:`hold_back`)."""
-    return _first_words(segments, agreed_prefix(previous, hypothesis(segments)), decode)
+def agree(segments: list, previous: list[str] | tuple[str, ...], decode, cut_s: float | None = None,
+          tail_probability: float = TAIL_PROBABILITY) -> list:
+    """``segments`` cut to the words the ``previous`` hypothesis has in the same places, and,
+    given the audio's end ``cut_s``, the sure words after them (:func:`.agreement.shown_with_sure_tail`;
+    ``tail_probability`` 1: none; word timings needed; ``decode`` as for :func:`hold_back`)."""
+    words = [w for s in segments for w in (s.words or [])]
+    keep = agreed_prefix(previous, [w.word for w in words])
+    if cut_s is not None and tail_probability < 1:
+        keep = shown_with_sure_tail(keep, [w.end for w in words], [w.probability for w in words], cut_s,
+                                    tail_probability, HOLD_BACK_S)
+    return _first_words(segments, keep, decode)
 
 
 def hold_back(segments: list, decode, cut_s: float) -> list:

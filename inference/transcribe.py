@@ -79,12 +79,12 @@ def transcribe(model: WhisperModel, request: DecodedRequest, params: Parameters,
         scope.margin_frames = None  # same deadline: the retry spends what is left of the budget
         segments, info = _run(model, request, decoding, scope)
     if cut:
-        segments = _live_words(model, request, segments, params, memory)
+        segments = _live_words(model, request, segments, params, memory, config.partial_tail_probability)
     return build_response(segments, info.language, request.seconds, params)
 
 
 def _live_words(model: WhisperModel, request: DecodedRequest, segments: list, params: Parameters,
-                memory: PartialMemory | None) -> list:
+                memory: PartialMemory | None, tail_probability: float) -> list:
     """A partial's segments cut to what LCA should show live (``cut_word``'s policy)."""
     previous = memory.previous(request.audio) if memory is not None else None
     if memory is not None:
@@ -92,7 +92,7 @@ def _live_words(model: WhisperModel, request: DecodedRequest, segments: list, pa
     if not segments:
         return segments
     if previous is not None:
-        segments = agree(segments, previous, model.hf_tokenizer.decode)
+        segments = agree(segments, previous, model.hf_tokenizer.decode, request.seconds, tail_probability)
     else:
         segments = hold_back(segments, model.hf_tokenizer.decode, request.seconds)
     if unsure(segments, params.min_partial_confidence):

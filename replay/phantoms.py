@@ -9,7 +9,12 @@ Definitions (the replay report, the demo summary and ``bench`` count with these)
   dropped, hyphens split ("self-substantial" -> "self", "substantial"), and numbers
   written as words ("5" -> "five", "500" -> "five hundred", "14th" -> "fourteenth",
   "Mr" -> "mister"), so spelling choices are no phantoms.
-* A **phantom partial** is a partial holding at least one word found neither in the
+* A result's word is **heard** in a text when that text holds it, or says it otherwise
+  with the same sounds: a compound written in two words or one ("key pad", "keypad"),
+  a contraction with one reading written out ("you're", "you are"; not "'s" or "'d",
+  which have several), or a filler that references leave out ("uh", "um": the fillers
+  Whisper's own English normaliser drops before scoring).
+* A **phantom partial** is a partial holding at least one word heard neither in the
   utterance's reference transcript nor in the utterance's final (an empty final, or an
   unknown reference, contributes no words).
 * An **invented partial** is a phantom partial none of whose words is in the reference or
@@ -21,8 +26,9 @@ Definitions (the replay report, the demo summary and ``bench`` count with these)
 
 So a partial "Thank you very much." shown before the final "Hello, this is Jane." of an
 utterance whose reference is "hello this is jane" is a phantom ("thank", "very",
-"much"); "Five cards" before the final "5 cards" is not. A phantom final is a final
-with an inserted or substituted word: the wider measure of words nobody said.
+"much"); "Five cards" before the final "5 cards" is not, nor is "I'm about to" before
+"I am about to". A phantom final is a final with an inserted or substituted word: the
+wider measure of words nobody said.
 """
 
 from __future__ import annotations
@@ -37,6 +43,9 @@ _TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
 _ORDINALS = {"one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
              "nine": "ninth", "twelve": "twelfth"}
 _SPELLINGS = {"mr": "mister", "mrs": "missus", "dr": "doctor", "ok": "okay"}
+_CONTRACTIONS = (("n't", "not"), ("'re", "are"), ("'ve", "have"), ("'ll", "will"), ("'m", "am"))
+_IRREGULAR = {"won't": ["will", "not"], "can't": ["can", "not"]}
+_FILLERS = frozenset({"hmm", "mm", "mhm", "mmm", "uh", "um"})
 _TOKEN = re.compile(r"[a-z0-9']+")
 _NUMBER = re.compile(r"(\d+)(st|nd|rd|th)?")
 
@@ -76,10 +85,33 @@ def words(text: str) -> list[str]:
     return [w for token in tokens for w in _expand(token.strip("'")) if w]
 
 
+def spoken(word: str) -> list[str]:
+    """``word`` with a contraction of one reading written out: "you're" -> ["you", "are"]."""
+    if word in _IRREGULAR:
+        return _IRREGULAR[word]
+    for suffix, full in _CONTRACTIONS:
+        if word.endswith(suffix) and len(word) > len(suffix):
+            return [word[:-len(suffix)], full]
+    return [word]
+
+
+def _heard(text: str) -> set[str]:
+    """Every spelling of the words of ``text`` that a result may use (the module docstring's "heard")."""
+    said = words(text)
+    return {*said, *(a + b for a, b in zip(said, said[1:], strict=False)), *(s for w in said for s in spoken(w))}
+
+
 def phantom_words(result: str, *allowed: str | None) -> list[str]:
-    """The words of ``result`` found in none of the ``allowed`` texts (``None`` ones skipped)."""
-    known = {w for text in allowed if text for w in words(text)}
-    return [w for w in words(result) if w not in known]
+    """The words of ``result`` heard in none of the ``allowed`` texts (``None`` ones skipped)."""
+    known = {w for text in allowed if text for w in _heard(text)}
+    shown = words(result)
+    joined = [a + b for a, b in zip(shown, shown[1:], strict=False)]  # joined[i]: word i and the next
+
+    def heard(i: int, word: str) -> bool:
+        return (word in _FILLERS or all(s in known for s in spoken(word))
+                or (i > 0 and joined[i - 1] in known) or (i < len(joined) and joined[i] in known))
+
+    return [w for i, w in enumerate(shown) if not heard(i, w)]
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,19 @@ def test_agreement_shows_what_two_hypotheses_share_and_falls_back_without_one():
     assert shown(_decoded(), gated, _decoded()) == ""  # all four agree; their mean probability is 0.49
 
 
+def test_the_sure_tail_adds_confident_words_heard_whole_after_the_agreed_ones():
+    earlier = _decoded(found=(("Go", 0.4, 0.9), (" for", 0.9, 0.95), (" it", 1.0, 0.3)))
+    for p in (0.5, 0.9, 0.95):
+        tail = Policy("tail", 0.2, agreement=PREVIOUS, tail_probability=p)
+        # "forward" (0.95) ended 1.1 s before the cut: shown when sure enough; "ten" (0.3) never
+        assert shown(_decoded(), tail, earlier) == ("Go forward" if p <= 0.95 else "Go")
+    late = _decoded(found=(("Go", 0.4, 0.9), (" forward", 1.9, 0.99)))
+    assert shown(late, Policy("tail", 0.2, agreement=PREVIOUS, tail_probability=0.5), earlier) == "Go"  # at the cut
+    # a tail never changes what a stateless partial shows
+    assert shown(_decoded(), Policy("tail", 0.2, agreement=PREVIOUS, tail_probability=0.5), None) == "Go forward ten"
+    assert default_policy().tail_probability is not None
+
+
 def test_evaluate_agrees_each_partial_with_the_one_before_and_times_first_appearances():
     first = Decoded("goforward", False, 1.0, True, "Go for", (("Go", 0.4, 0.9), (" for", 0.9, 0.5)), 0.2)
     second = Decoded("goforward", False, 2.0, True, "Go forward ten", WORDS[:3], 0.3)

@@ -64,12 +64,13 @@ def test_every_variable_is_read():
            "WHISPER_S3_ALLOWED_BUCKETS": " a, b ,", "WHISPER_S3_MAX_BYTES": "1000",
            "WHISPER_S3_CONNECT_TIMEOUT_S": "1", "WHISPER_S3_READ_TIMEOUT_S": "2", "WHISPER_S3_MAX_ATTEMPTS": "1",
            "WHISPER_MAX_PAYLOAD_BYTES": "1073741824", "WHISPER_PIPELINE": "Batched", "WHISPER_BATCH_SIZE": "4",
-           "WHISPER_MIN_PARTIAL_CONFIDENCE": "0.85", "WHISPER_MAX_STREAMS": "0", "WHISPER_STREAM_IDLE_S": "1.5",
+           "WHISPER_MIN_PARTIAL_CONFIDENCE": "0.85", "WHISPER_PARTIAL_TAIL_PROBABILITY": "1",
+           "WHISPER_MAX_STREAMS": "0", "WHISPER_STREAM_IDLE_S": "1.5",
            "WHISPER_MAX_STREAM_S": "60", "WHISPER_MAX_FRAME_BYTES": "4096", "WHISPER_STREAM_MAX_BUFFER_S": "30"}
     assert set(env) == set(VARIABLES)
     config = ServingConfig.from_env(env)
     assert config == ServingConfig("cpu", "float32", 3, 2, 0, False, 4.5, "zero", 60, 16000, 16000, 1, 3, 12, 2, 3,
-                                   4, 7, frozenset({"a", "b"}), 1000, 1, 2, 1, 1 << 30, "batched", 4, 0.85,
+                                   4, 7, frozenset({"a", "b"}), 1000, 1, 2, 1, 1 << 30, "batched", 4, 0.85, 1.0,
                                    0, 1.5, 60, 4096, 30)
     assert config.margin_frames is None
     assert ServingConfig.from_env(env) is not config and ServingConfig.from_env(env) == config
@@ -88,6 +89,7 @@ def test_every_variable_is_read():
     ({"WHISPER_S3_MAX_ATTEMPTS": "0"}, "WHISPER_S3_MAX_ATTEMPTS"),
     ({"WHISPER_MAX_PAYLOAD_BYTES": "2000000000"}, "WHISPER_MAX_PAYLOAD_BYTES"),  # above SageMaker async's 1 GB
     ({"WHISPER_MIN_PARTIAL_CONFIDENCE": "1.5"}, "WHISPER_MIN_PARTIAL_CONFIDENCE"),
+    ({"WHISPER_PARTIAL_TAIL_PROBABILITY": "-0.1"}, "WHISPER_PARTIAL_TAIL_PROBABILITY"),
 ])
 def test_bad_values_name_the_variable(env, message):
     with pytest.raises(ValueError, match=message):

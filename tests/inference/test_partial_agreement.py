@@ -7,11 +7,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bench.lca_workload import telephone_audio, utterance_requests
 from inference import handler
-from inference.agreement import comparable
-from inference.cut_word import ends_in_speech
+from inference.agreement import agreed_prefix, comparable, shown_with_sure_tail
+from inference.cut_word import HOLD_BACK_S, TAIL_PROBABILITY, ends_in_speech
 from inference.partial_memory import PartialMemory
 from replay.lca_audio import LCA_PARAMETERS, lca_transcript
 from replay.wer import wer
@@ -28,6 +30,20 @@ def _words(text: str | None) -> list[str]:
     return [comparable(w) for w in (text or "").split()]
 
 
+_WORD = st.tuples(st.floats(0.0, 1.0), st.floats(0.0, 10.0))  # (probability, end)
+
+
+@given(st.lists(_WORD, max_size=8), st.integers(0, 8), st.floats(0.0, 10.0), st.floats(0.0, 1.0))
+def test_the_sure_tail_extends_the_agreed_words_only_with_sure_words_heard_whole(found, agreed, cut_s, sure):
+    agreed = min(agreed, len(found))
+    probabilities, ends = [p for p, _ in found], [e for _, e in found]
+    shown = shown_with_sure_tail(agreed, ends, probabilities, cut_s, sure, HOLD_BACK_S)
+    assert agreed <= shown <= len(found)
+    assert all(p >= sure and e <= cut_s - HOLD_BACK_S for p, e in found[agreed:shown])
+    assert shown == len(found) or found[shown][0] < sure or found[shown][1] > cut_s - HOLD_BACK_S
+    assert shown_with_sure_tail(agreed, ends, probabilities, cut_s, 1.01, HOLD_BACK_S) == agreed  # 1+: agreement alone
+
+
 @pytest.mark.slow
 def test_partials_show_what_consecutive_hypotheses_agree_on(transcriber, jfk):
     live = handler.Transcriber(transcriber.model, transcriber.config, PartialMemory())
@@ -35,15 +51,22 @@ def test_partials_show_what_consecutive_hypotheses_agree_on(transcriber, jfk):
     previous: list[str] | None = None
     agreed_partials = 0
     for request in requests[:-1]:
-        whole = _words(lca_transcript(_answer(transcriber, request.body, hold_back_cut_word=False)))
+        timed = _answer(transcriber, request.body, hold_back_cut_word=False, word_timestamps=True)
+        whole = _words(lca_transcript(timed))
+        found = [w for s in timed["segments"] for w in s["words"]]
         fresh = _answer(handler.Transcriber(transcriber.model, transcriber.config, PartialMemory()), request.body)
         shown = _words(lca_transcript(_answer(live, request.body)))
         if not ends_in_speech(handler.input_fn(request.body, "application/json").request.audio):
             assert shown == whole  # a pause: nothing is cut, nothing remembered
             continue
         if previous is not None and shown:
-            # what is shown is where the previous hypothesis and this one agree, word for word
-            assert shown == whole[:len(shown)] == previous[:len(shown)], (shown, whole, previous)
+            # what is shown is where the previous hypothesis and this one agree, word for word,
+            # then the words after it that the model is sure of and heard before the last 0.2 s
+            assert shown == whole[:len(shown)], (shown, whole)
+            agreed = agreed_prefix(previous, whole)
+            assert len(shown) == shown_with_sure_tail(agreed, [w["end"] for w in found],
+                                                      [w["probability"] for w in found], request.audio_seconds,
+                                                      TAIL_PROBABILITY, HOLD_BACK_S), (shown, whole, previous)
             agreed_partials += 1
         elif previous is None:
             assert shown == _words(lca_transcript(fresh))  # no state yet: today's hold-back policy
