@@ -1,6 +1,7 @@
 """What a live partial should show: phantom words against words shown, policy by policy.
 
     python -m bench.partial_policies [--corpus N | --quick] [--half even|odd] [--model-dir DIR] [--decoded PATH]
+                                     [--final-pause S]
 
 Every request LCA would send for the speech corpus (every Nth utterance of each source;
 all 403 by default) or the clips is decoded once by our handler (tiny.en, or the CTranslate2
@@ -29,7 +30,10 @@ end to its first appearance live (``bench.word_delay``) and the decode seconds e
 partial costs; then the WER of the finals with its 95 % bootstrap interval.
 ``--decoded PATH`` keeps the decodes (a JSON file): a later run with the same path
 re-scores them without decoding again. ``--half even`` (or ``odd``) keeps every other
-utterance: thresholds are chosen on one half and checked on the other.
+utterance: thresholds are chosen on one half and checked on the other. ``--final-pause S``
+answers in full only the requests that end in at least S seconds of non-speech
+(``bench.final_pauses``) instead of those that do not end in speech: the rule that would
+let partials landing in a short pause get the policy.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ import numpy as np
 
 from bench import lca_workload
 from bench.corpus_wer import bootstrap, errors
+from bench.final_pauses import workload_pauses
 from bench.handler_runner import format_table, load_line
 from bench.phantom_rate import corpus_clips, utterances
 from bench.word_delay import Answer, first_appearances
@@ -257,6 +262,20 @@ def load_or_decode(path: Path | None, model_dir: Path, clips: list) -> list[Deco
     return sorted((d for d in rows if d.clip in order), key=lambda d: order[d.clip])  # stable: requests stay in order
 
 
+def judged_by_pause(decoded: list[Decoded], clips: list, final_pause_s: float) -> list[Decoded]:
+    """``decoded`` with a request taken for a partial (``ends_in_speech``) when it ends in less than
+    ``final_pause_s`` of non-speech (measured again from the requests' audio: no decoding).
+
+    Raises:
+        ValueError: the decodes are not the requests of ``clips`` in order.
+    """
+    pauses = list(workload_pauses(clips))
+    if [d.final for d in decoded] != [final for final, _ in pauses]:
+        raise ValueError("the decodes are not the requests of these utterances, in order")
+    return [dataclasses.replace(d, ends_in_speech=pause < final_pause_s)
+            for d, (_, pause) in zip(decoded, pauses, strict=True)]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.partial_policies", description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", type=int, default=1, metavar="N", help="every Nth utterance of each source")
@@ -264,6 +283,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--model-dir", type=Path, default=None, help="default: the bundled tiny.en")
     parser.add_argument("--decoded", type=Path, default=None, help="keep the decodes here; re-score them if there")
     parser.add_argument("--half", choices=("even", "odd"), help="only the even- (or odd-) numbered utterances")
+    parser.add_argument("--final-pause", type=float, default=None, metavar="S",
+                        help="answer in full only requests ending in at least S s of non-speech")
     args = parser.parse_args(argv)
     if args.corpus < 1:
         parser.error("--corpus takes a positive N")
@@ -274,12 +295,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         clips = clips[{"even": 0, "odd": 1}[args.half]::2] if args.half else clips
         model_dir = args.model_dir or installed_model_dir()
         decoded = load_or_decode(args.decoded, model_dir, clips)
+        if args.final_pause is not None:
+            decoded = judged_by_pause(decoded, clips, args.final_pause)
     except Exception as exc:  # a CLI: one line
         print(f"ERROR: {exc}", file=sys.stderr)
         return 1
     references = {c.name: c.reference for c in clips}
     print(load_line())
-    print(f"model {model_dir}: {len(clips)} utterances, {sum(not d.final for d in decoded)} partial requests")
+    print(f"model {model_dir}: {len(clips)} utterances, {sum(not d.final for d in decoded)} partial requests, "
+          f"{sum(not d.final and not d.ends_in_speech for d in decoded)} of them answered in full")
     print(format_outcomes([evaluate(decoded, references, p) for p in policies(model_partial_confidence(model_dir))]))
     wer, low, high = finals_wer(decoded, references)
     print(f"WER of the finals: {100 * wer:.2f} % (95 % interval {100 * low:.2f}-{100 * high:.2f} %)")
