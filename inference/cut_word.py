@@ -23,8 +23,12 @@ shown too while the model gives each at least ``TAIL_PROBABILITY`` (0.9) and eac
 The confidence gate applies to either.
 
 "Ends in speech" is Silero VAD's (the model faster-whisper ships) speech probability over
-the last frames of the audio. A final ends in LCA's hang-over silence (300-600 ms), far
-longer than those frames, so finals keep every word and are never left empty.
+the last frames of the audio. A final ends in LCA's hang-over silence, longer than those
+frames, so it is answered in full. Not always: Silero still hears speech in part of the
+hang-over, and of the finals LCA's WebSocket client (270 ms hang-over) cuts from the speech
+corpus, 2-3 in ~440 end in under ~100 ms of non-speech by Silero and are taken for partials
+(``python -m bench.final_pauses``). A longer edge would confuse more such finals for every
+phantom partial it saves, so it stays at ~100 ms; the Lambda's finals (600 ms) all clear it.
 """
 
 from __future__ import annotations
