@@ -28,7 +28,8 @@ frames, so it is answered in full. Not always: Silero still hears speech in part
 hang-over, and of the finals LCA's WebSocket client (270 ms hang-over) cuts from the speech
 corpus, 2-3 in ~440 end in under ~100 ms of non-speech by Silero and are taken for partials
 (``python -m bench.final_pauses``). A longer edge would confuse more such finals for every
-phantom partial it saves, so it stays at ~100 ms; the Lambda's finals (600 ms) all clear it.
+phantom partial it saves, so it stays at ~100 ms; of the Lambda's finals (600 ms) only two
+1-2 s pieces of noisy recordings fall short of it.
 """
 
 from __future__ import annotations
