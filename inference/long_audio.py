@@ -69,7 +69,9 @@ def block_bounds(audio: np.ndarray, block_s: float = BLOCK_S) -> Iterator[tuple[
     """(start, end) sample indices of consecutive blocks covering ``audio``.
 
     Each cut but the last lies at the quietest 100 ms (lowest RMS) of the ``_SEARCH_S``
-    before the block's nominal end, so it falls between words, not inside one.
+    before the block's nominal end, so it falls between words, not inside one. Of equally
+    quiet frames (digital silence) the last is taken: the first would, when the search
+    reaches back into the pause a block starts in, cut a run of 100 ms blocks from it.
     """
     block, search = int(block_s * SAMPLE_RATE), int(_SEARCH_S * SAMPLE_RATE)
     start = 0
@@ -77,7 +79,8 @@ def block_bounds(audio: np.ndarray, block_s: float = BLOCK_S) -> Iterator[tuple[
         nominal = start + block
         low = max(start + _FRAME, nominal - search)
         frames = audio[low:nominal][: (nominal - low) // _FRAME * _FRAME].reshape(-1, _FRAME)
-        quietest = int(np.argmin(np.einsum("ij,ij->i", frames, frames)))
+        energy = np.einsum("ij,ij->i", frames, frames)
+        quietest = len(energy) - 1 - int(np.argmin(energy[::-1]))
         end = low + quietest * _FRAME + _FRAME // 2
         yield start, end
         start = end

@@ -183,6 +183,28 @@ def autoscaling_deregister_deletes_policies() -> None:
     ApplicationAutoscalingBackend.deregister_scalable_target = deregister_scalable_target
 
 
+def autoscaling_missing_policy_is_not_found() -> None:
+    """DeleteScalingPolicy of a policy that is not there is ObjectNotFoundException (moto: a
+    ValidationException). The provider takes the former as already deleted; a delete it retried
+    after a slow answer on a busy machine otherwise failed the whole destroy."""
+    from moto.applicationautoscaling.models import ApplicationAutoscalingBackend, FakeApplicationAutoscalingPolicy
+    from moto.core.exceptions import JsonRESTError
+
+    original = ApplicationAutoscalingBackend.delete_scaling_policy
+
+    def delete_scaling_policy(self, policy_name: str, service_namespace: str, resource_id: str,
+                              scalable_dimension: str) -> None:
+        key = FakeApplicationAutoscalingPolicy.formulate_key(service_namespace, resource_id, scalable_dimension,
+                                                             policy_name)
+        if key not in self.policies:
+            raise JsonRESTError("ObjectNotFoundException", f"No scaling policy found for service namespace: "
+                                f"{service_namespace}, resource ID: {resource_id}, scalable dimension: "
+                                f"{scalable_dimension}, policy name: {policy_name}")
+        original(self, policy_name, service_namespace, resource_id, scalable_dimension)
+
+    ApplicationAutoscalingBackend.delete_scaling_policy = delete_scaling_policy
+
+
 def s3_requests_arrive_over_tls() -> None:
     """A bucket policy's "deny unless aws:SecureTransport" never matches an SDK call to AWS, which
     always uses TLS. moto (plain HTTP here) cannot evaluate the Bool condition and applies
@@ -214,6 +236,7 @@ PATCHES = [
     autoscaling_tags,
     autoscaling_scaling_activities,
     autoscaling_deregister_deletes_policies,
+    autoscaling_missing_policy_is_not_found,
     s3_requests_arrive_over_tls,
 ]
 

