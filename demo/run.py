@@ -18,7 +18,7 @@ from demo import deploy
 from demo import stream as streaming
 from demo.processes import Child, free_port, port_open, wait_for_ping
 from replay.call_source import Call, synthetic_call, write_call_wav
-from replay.clips import QUICK_CLIPS, load_clips
+from replay.clips import DEMO_CLIPS, QUICK_CLIPS, load_clips
 from replay.events import JsonLinesSink
 from replay.report import ReplaySummary, format_summary, summarise
 from replay.runner import ReplayRun, replay_calls
@@ -226,7 +226,7 @@ class Demo:
 
     # -- step 5 ---------------------------------------------------------------------------
     def replay(self) -> str:
-        self.call = call = synthetic_call(load_clips(QUICK_CLIPS if self.quick else None), name="demo-call")
+        self.call = call = synthetic_call(load_clips(QUICK_CLIPS if self.quick else DEMO_CLIPS), name="demo-call")
         write_call_wav(call, self.work / "call.wav")
         events_path = self.work / "events.jsonl"
         self.result.events_file = str(events_path)

@@ -19,6 +19,10 @@ from replay.lca_audio import WHISPER_RATE, to_telephone
 
 # A small, varied subset (1-3.3 s utterances, the bulk of LCA's traffic) for quick runs.
 QUICK_CLIPS = ("cards-001", "librivox-0880", "goforward", "librivox-0930")
+# The demo's call: short turns, two sentences and JFK's 11 s with pauses inside it (~33 s of call).
+# `make demo` plays it twice in real time (requests, then a stream): all 12 clips made it a 63 s call
+# and the demo a minute longer.
+DEMO_CLIPS = ("librivox-0880", "cards-001", "librivox-0930", "cards-005", "goforward", "jfk")
 # Hesitations that verbatim references spell out and Whisper leaves out of its text: scoring drops
 # them on both sides, so a reference's "uh" is neither a deletion nor a phantom.
 FILLERS = frozenset({"uh", "um", "hm", "er", "ah", "mm"})
