@@ -38,6 +38,7 @@ from inference import handler
 from inference.cut_word import SPEECH_PROBABILITY, VAD_CONTEXT_FRAMES, VAD_FRAME
 from replay.call_source import Call
 from replay.clips import telephone_clip
+from replay.clock import VirtualClock
 from replay.flavours import FLAVOURS, Flavour
 from replay.lca_audio import WHISPER_RATE, to_telephone
 from replay.transcriber import CallTranscriber
@@ -74,21 +75,6 @@ def workload_pauses(clips: list) -> Iterator[tuple[bool, float]]:
         yield request.final, trailing_pause_s(request_audio(request.body))
 
 
-class _Instant:
-    """A call clock on which audio arrives at once (finals do not depend on request timing)."""
-
-    speed = 1.0
-
-    def __init__(self) -> None:
-        self._now = 0.0
-
-    def now(self) -> float:
-        return self._now
-
-    def wait_until(self, call_time: float) -> None:
-        self._now = max(self._now, call_time)
-
-
 class _FinalsOnly(CallTranscriber):
     def _partial(self, *args) -> None:
         pass
@@ -113,7 +99,7 @@ def client_final_pauses(speech_8k: np.ndarray, flavour: Flavour, before: np.ndar
     alone on a call, between ``before`` and ``after`` (8 kHz int16)."""
     mono = np.concatenate([before, speech_8k, after]).astype(np.int16)
     probe = _Probe()
-    _FinalsOnly(probe, flavour=flavour, clock=_Instant()).run(Call(np.stack([mono, np.zeros_like(mono)], axis=1)))
+    _FinalsOnly(probe, flavour=flavour, clock=VirtualClock()).run(Call(np.stack([mono, np.zeros_like(mono)], axis=1)))
     return probe.pauses
 
 

@@ -53,3 +53,23 @@ class RealClock:
         if delay > 0:
             self._stop.wait(delay)
 
+
+
+class VirtualClock:
+    """A clock that only moves when told: audio arrives at once and ``wait_until`` jumps forward
+    (a call's finals do not depend on request timing); a fake transport calls ``advance`` to
+    model request time. For measuring without waiting, and for deterministic tests."""
+
+    speed = 1.0
+
+    def __init__(self) -> None:
+        self._now = 0.0
+
+    def now(self) -> float:
+        return self._now
+
+    def wait_until(self, call_time: float) -> None:
+        self._now = max(self._now, call_time)
+
+    def advance(self, seconds: float) -> None:
+        self._now += seconds

@@ -147,9 +147,8 @@ def _lca_finals(transcriber, call) -> list[str]:
     Partials change no final's audio, so none is decoded."""
     import json
 
-    from virtual_clock import VirtualClock
-
     from inference import handler
+    from replay.clock import VirtualClock
     from replay.transcriber import CallTranscriber
 
     class InProcess:

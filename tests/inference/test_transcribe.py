@@ -255,9 +255,8 @@ def test_short_turns_of_an_lca_call_keep_their_finals(transcriber, clips):
     # bench.capacity's call of short card turns, segmented by LCA's VAD: the "five five"
     # turn's final decoded in the short window came out empty (silence filter at LCA's
     # no_speech_threshold 0.2) until an empty answer on speech is decoded again at 30 s.
-    from virtual_clock import VirtualClock
-
     from replay.call_source import synthetic_call
+    from replay.clock import VirtualClock
     from replay.transcriber import CallTranscriber
 
     by_name = {c.name: c for c in clips}

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from virtual_clock import VirtualClock
 
 from replay.call_source import synthetic_call
+from replay.clock import VirtualClock
 from replay.phantoms import Utterance, call_utterances, number_words, phantom_words, tally, words
 from replay.transcriber import CallTranscriber
 

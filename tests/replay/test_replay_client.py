@@ -9,9 +9,9 @@ import struct
 import numpy as np
 import pytest
 from replay_testlib import StandIn
-from virtual_clock import VirtualClock
 
 from replay.call_source import read_call_wav, synthetic_call, write_call_wav
+from replay.clock import VirtualClock
 from replay.events import SEGMENT_KEYS
 from replay.flavours import LAMBDA, WEBSOCKET
 from replay.lca_audio import LCA_PARAMETERS, lca_request_body, upsample_linear, wav_bytes
