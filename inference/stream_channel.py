@@ -53,8 +53,9 @@ MAX_UTTERANCE_S = 28.0  # one still this long (no agreement yet) is final whole:
 PRE_ROLL_S = 0.7
 TAIL_S = 0.3  # audio a final keeps after its last speech frame: silence beyond invites "Thank you."
 # More silence an unsure endpoint's final waits for. JFK's pauses inside a sentence are 0.8-1 s:
-# 0.5 s more (1 s in all) split it as before, 0.7 s joined it, 1 s only added latency.
-UNSURE_WAIT_S = 0.7
+# with the 500 ms endpoint, 0.5 s more (1 s in all) split it as before, 0.7 s joined it, 1 s only
+# added latency; with the 400 ms endpoint, 0.8 s keeps the same 1.2 s in all.
+UNSURE_WAIT_S = 0.8
 
 
 @dataclass(frozen=True)

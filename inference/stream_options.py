@@ -18,9 +18,11 @@ from .errors import ClientError
 ENCODINGS = ("linear16", "mulaw")
 # Deepgram's default is 10 ms: one frame of silence ends an utterance, far too eager for
 # Whisper, which then decodes fragments without the words around them ("As." "Not. Bye
-# bye." for "ask not" at 300 ms). At 500 ms a list read out ("eight of spades, four of
-# clubs") stays one utterance, and an answer still comes sooner than LCA's 600 ms hang-over.
-DEFAULT_ENDPOINTING_MS = 500
+# bye." for "ask not" at 300 ms). A final the model is unsure of waits longer anyway
+# (stream_channel.UNSURE_WAIT_S), so the endpoint only has to suit the finals it is sure of:
+# on the benchmark's four calls 400 ms kept the finals' errors of 500 ms (20 of 344 words;
+# 300 ms: 26) and sent them 0.1 s sooner; on 101 corpus utterances 6.10 % WER against 6.23 %.
+DEFAULT_ENDPOINTING_MS = 400
 MODEL_ALIASES = ("whisper",)
 # Parameters with no effect here, accepted so that Deepgram's clients work unchanged.
 ACCEPTED = ("tag", "mip_opt_out", "version", "smart_format", "extra")
