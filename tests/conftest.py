@@ -17,43 +17,30 @@ from replay.clips import SpeechClip, base_model_dir, default_model_dir, load_cli
 AREA_MARKERS = ("terraform", "e2e", "packaging", "image")
 
 
-# Files that take minutes of real time whatever the CPU: the apply lives (the provider polls each
-# new S3 lifecycle configuration for ~55 s, as on AWS) and the demo (a call streamed in real
-# time). They start first, so the other worker's CPU-bound files fill the time they wait, and
-# none of them is left running alone at the end.
-LONG_FILES = ("tests/terraform/test_terraform_apply.py", "tests/e2e/test_demo.py")
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    root = Path(__file__).parent
     for item in items:
-        area = item.path.relative_to(root).parts[0]
+        area = item.path.relative_to(Path(__file__).parent).parts[0]
         if area in AREA_MARKERS:
             item.add_marker(area)
-    # The order pytest_xdist_make_scheduler hands files out in: the long ones, then the rest,
-    # most tests first (as xdist orders them); the sort keeps each file's own order.
-    per_file: dict[Path, int] = {}
-    for item in items:
-        per_file[item.path] = per_file.get(item.path, 0) + 1
-
-    def rank(item: pytest.Item) -> tuple[int, int]:
-        name = item.path.relative_to(root.parent).as_posix()
-        return (LONG_FILES.index(name) if name in LONG_FILES else len(LONG_FILES), -per_file[item.path])
-
-    items.sort(key=rank)
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
-    """`make test` runs two workers (pytest-xdist), each taking a whole test file at a time.
+    """`make test` runs two workers (pytest-xdist), each taking a whole unit at a time.
 
-    xdist's ``--dist loadfile``, whatever the command line says: a file's module fixtures (a
-    demo run, a built wheel, a model server) are made once. Files go out in the order
-    pytest_collection_modifyitems leaves them in, long ones first, not xdist's most-tests-first.
+    A unit is a test file, so a module's fixtures (a demo run, a built wheel) are made once, except
+    tests/terraform, one unit: its files share session fixtures (the HCL copies and their inits, the
+    local AWS). Most of that folder waits on provider processes and the local AWS while the other
+    worker's model runs use the CPU. xdist's own ``--dist loadgroup`` would say the same with
+    markers, but it renames node ids in a way pytest 9 no longer reads.
     """
-    from xdist.scheduler import LoadFileScheduling
+    from xdist.scheduler import LoadScopeScheduling
 
-    config.option.loadscopereorder = False
-    return LoadFileScheduling(config, log)
+    class ByFileTerraformWhole(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "tests/terraform" if path.startswith("tests/terraform/") else path
+
+    return ByFileTerraformWhole(config, log)
 
 
 @pytest.fixture(scope="session")
