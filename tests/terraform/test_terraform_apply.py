@@ -73,7 +73,14 @@ class Life:
 
     def _observe(self, outputs: dict) -> dict:
         name = outputs.get("whisper_sagemaker_endpoint_name") or outputs["endpoint_name"]
-        return {"outputs": outputs, "endpoint_name": name, "seen": snapshot(self.aws, name)}
+        observed = {"outputs": outputs, "endpoint_name": name, "seen": snapshot(self.aws, name)}
+        if "stream_policy_arn" in outputs:  # read now: the life's later steps change and destroy it
+            iam = self.aws.client("iam")
+            policy = iam.get_policy(PolicyArn=outputs["stream_policy_arn"])["Policy"]
+            version = iam.get_policy_version(PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])
+            observed["stream_policy"] = version["PolicyVersion"]["Document"]
+            observed["endpoint_arn"] = self.aws.client("sagemaker").describe_endpoint(EndpointName=name)["EndpointArn"]
+        return observed
 
     def _update_shim_stack(self) -> dict | None:
         """What LCA does when its main stack is updated: re-send the 11 parameters, some changed."""
@@ -254,14 +261,10 @@ def test_streaming_endpoint_runs_the_serving_image_and_callers_get_the_stream_ac
     assert seen["image"] == outputs["image_uri"] == SERVING_IMAGE
     assert "SAGEMAKER_PROGRAM" not in seen["environment"]  # no DLC toolkit: the entrypoint serves
     assert seen["scaling_policies"] == [f"{name}-gpu-utilization"]  # scaling still on the GPU
-    # The policy IAM holds (what the provider sent): the streaming action on this endpoint alone.
-    iam = lives["aws"].client("iam")
-    policy = iam.get_policy(PolicyArn=outputs["stream_policy_arn"])["Policy"]
-    document = iam.get_policy_version(PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])
-    endpoint_arn = lives["aws"].client("sagemaker").describe_endpoint(EndpointName=name)["EndpointArn"]
-    assert document["PolicyVersion"]["Document"]["Statement"] == [{
+    # The policy IAM held after the apply (what the provider sent): the streaming action on this endpoint alone.
+    assert applied["stream_policy"]["Statement"] == [{
         "Sid": "StreamToWhisperEndpoint", "Effect": "Allow",
-        "Action": "sagemaker:InvokeEndpointWithBidirectionalStream", "Resource": endpoint_arn}]
+        "Action": "sagemaker:InvokeEndpointWithBidirectionalStream", "Resource": applied["endpoint_arn"]}]
     invocation = outputs["streaming_invocation"]
     assert invocation["endpoint_name"] == name and invocation["signing_name"] == "sagemaker"
     assert invocation["url"] == f"https://runtime.sagemaker.us-east-1.amazonaws.com:8443/endpoints/{name}/invocations-bidirectional-stream"
