@@ -75,11 +75,6 @@ def workload_pauses(clips: list) -> Iterator[tuple[bool, float]]:
         yield request.final, trailing_pause_s(request_audio(request.body))
 
 
-class _FinalsOnly(CallTranscriber):
-    def _partial(self, *args) -> None:
-        pass
-
-
 class _Probe:
     """A transport that measures each final's trailing pause instead of decoding it."""
 
@@ -99,7 +94,8 @@ def client_final_pauses(speech_8k: np.ndarray, flavour: Flavour, before: np.ndar
     alone on a call, between ``before`` and ``after`` (8 kHz int16)."""
     mono = np.concatenate([before, speech_8k, after]).astype(np.int16)
     probe = _Probe()
-    _FinalsOnly(probe, flavour=flavour, clock=VirtualClock()).run(Call(np.stack([mono, np.zeros_like(mono)], axis=1)))
+    call = Call(np.stack([mono, np.zeros_like(mono)], axis=1))
+    CallTranscriber(probe, flavour=flavour, clock=VirtualClock(), partials=False).run(call)
     return probe.pauses
 
 

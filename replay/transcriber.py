@@ -130,12 +130,15 @@ class CallTranscriber:
         chunk_s: audio per received chunk.
         parameters: request ``parameters``; None sends LCA's.
         stop: when set, the call stops at the next chunk (a bounded benchmark trial).
+        partials: False sends the finals only: partials change no final's audio, so a measure
+            of the finals alone need not decode them.
     """
 
     def __init__(self, transport: Transport, flavour: Flavour = LAMBDA, clock: Clock | None = None,
                  sink: Callable[[dict], None] | None = None, call_id: str | None = None,
                  interval_s: float = PARTIAL_INTERVAL_S, chunk_s: float = CHUNK_S,
-                 parameters: dict | None = None, stop: threading.Event | None = None) -> None:
+                 parameters: dict | None = None, stop: threading.Event | None = None,
+                 partials: bool = True) -> None:
         if interval_s <= 0 or chunk_s <= 0:
             raise ValueError("interval_s and chunk_s must be positive")
         self.transport = transport
@@ -147,6 +150,7 @@ class CallTranscriber:
         self.chunk_samples = max(1, int(round(chunk_s * TELEPHONE_RATE)))
         self.parameters = parameters
         self.stop = stop
+        self.partials = partials
         self._payloads: dict[int, tuple[str, GrowingPayload]] = {}
 
     def run(self, call: Call) -> CallResult:
@@ -170,7 +174,7 @@ class CallTranscriber:
             for channel, segmenter in enumerate(segmenters):
                 segmenter.feed(buffered[:, channel])
                 now = self.clock.now()
-                if now - last_partial >= self.interval_s:
+                if self.partials and now - last_partial >= self.interval_s:
                     audio = segmenter.partial_audio()
                     if audio is not None:
                         self._partial(result, channel, segmenter, audio, now)

@@ -159,11 +159,7 @@ def _lca_finals(transcriber, call) -> list[str]:
         def close(self) -> None:
             pass
 
-    class FinalsOnly(CallTranscriber):
-        def _partial(self, *args) -> None:
-            pass
-
-    result = FinalsOnly(InProcess(), clock=VirtualClock()).run(call)
+    result = CallTranscriber(InProcess(), clock=VirtualClock(), partials=False).run(call)
     return [final.text for final in result.finals]
 
 

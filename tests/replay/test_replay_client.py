@@ -63,6 +63,15 @@ def test_one_final_per_turn_on_the_right_channel_after_the_hangover(call):
     assert result.open_at_end == 0
 
 
+def test_finals_only_sends_the_same_finals_and_no_partial(call):
+    both, _ = replay_virtual(call)
+    clock = VirtualClock()
+    endpoint = FakeEndpoint(clock)
+    alone = CallTranscriber(endpoint, LAMBDA, clock, partials=False).run(call)
+    assert alone.requests and all(r.final for r in alone.requests)
+    assert [(f.channel, f.text) for f in alone.finals] == [(f.channel, f.text) for f in both.finals]
+
+
 def test_websocket_flavour_has_the_shorter_hangover(call):
     result, _ = replay_virtual(call, WEBSOCKET)
     assert WEBSOCKET.hangover_seconds == pytest.approx(0.3)
